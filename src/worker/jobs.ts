@@ -1,0 +1,282 @@
+/**
+ * The jobs the worker runs for the extension and the CLI runs in-process: each loads a
+ * workspace (config, models, datasets), runs the engine and returns plain JSON data.
+ */
+import * as fs from 'node:fs/promises';
+import * as tf from '@tensorflow/tfjs';
+import { MsifError } from '../common/errors';
+import { parseWorkspaceConfig, type DatasetSpec, type LossName, type WorkspaceConfig } from '../common/workspaceConfig';
+import type { TraceReport, RankedExample, TestPointSummary } from '../protocol/report';
+import type { TraceOptions, TrainResult } from '../protocol/jobTypes';
+
+export type { TraceOptions, TrainResult };
+import type { JobProgress } from '../protocol/progress';
+import { BatchSet } from '../engine/batches';
+import type { Model } from '../engine/model/model';
+import { evaluateExamples, influenceScores } from '../engine/influence/influenceScores';
+import { trainStage } from '../engine/train/trainStage';
+import { openDataset } from './datasets/openDataset';
+import type { Dataset } from './datasets/dataset';
+import { loadModel, saveModelWeights } from './modelFiles';
+
+export interface JobContext {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: JobProgress) => void;
+  /** Diagnostic log lines (not progress); the CLI sends them to stderr. */
+  readonly log?: (line: string) => void;
+}
+
+export const DEFAULT_TOP_K = 10;
+
+/** A workspace with its models and datasets loaded and checked against each other. */
+export interface LoadedWorkspace {
+  readonly config: WorkspaceConfig;
+  readonly pretrainModel: Model;
+  readonly finetuneModel: Model;
+  readonly pretrainTrain: Dataset;
+  readonly finetuneTrain: Dataset;
+  readonly finetuneTest: Dataset;
+  dispose(): void;
+}
+
+/** Reads and validates msif.json, the two models and the three datasets. */
+export async function loadWorkspace(configPath: string, ctx: JobContext = {}): Promise<LoadedWorkspace> {
+  let text: string;
+  try {
+    text = await fs.readFile(configPath, 'utf8');
+  } catch (e) {
+    throw new MsifError('config', `cannot read the workspace config (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: configPath, expected: 'an msif.json file' });
+  }
+  const config = parseWorkspaceConfig(text, configPath);
+  progress(ctx, 'load', 0, 'loading models');
+  const pretrainModel = await loadModel(config.pretrain.model, 'pretrain.model');
+  let finetuneModel: Model | undefined;
+  try {
+    finetuneModel = await loadModel(config.finetune.model, 'finetune.model');
+    const open = (spec: DatasetSpec, model: Model, loss: LossName, role: string): Promise<Dataset> =>
+      openDataset(
+        spec,
+        { inputShape: model.graph.inputShape, loss, numClasses: model.outputShape[model.outputShape.length - 1], outputShape: model.outputShape, role },
+        { signal: ctx.signal },
+      );
+    progress(ctx, 'load', 0.01, 'reading datasets');
+    const pretrainTrain = await open(config.pretrain.train, pretrainModel, config.pretrain.loss, 'pretrain.train');
+    const finetuneTrain = await open(config.finetune.train, finetuneModel, config.finetune.loss, 'finetune.train');
+    const finetuneTest = await open(config.finetune.test, finetuneModel, config.finetune.loss, 'finetune.test');
+    const fm = finetuneModel;
+    return {
+      config,
+      pretrainModel,
+      finetuneModel: fm,
+      pretrainTrain,
+      finetuneTrain,
+      finetuneTest,
+      dispose: () => {
+        pretrainModel.dispose();
+        fm.dispose();
+      },
+    };
+  } catch (e) {
+    pretrainModel.dispose();
+    finetuneModel?.dispose();
+    throw e;
+  }
+}
+
+/** `msif trace`: influence of every pretraining example on the selected test points. */
+export async function runTrace(configPath: string, options: TraceOptions, ctx: JobContext = {}): Promise<TraceReport> {
+  const started = Date.now();
+  const phases: { name: string; seconds: number }[] = [];
+  let phaseStart = Date.now();
+  const endPhase = (name: string): void => {
+    phases.push({ name, seconds: (Date.now() - phaseStart) / 1000 });
+    phaseStart = Date.now();
+  };
+  const ws = await loadWorkspace(configPath, ctx);
+  try {
+    const { config } = ws;
+    const st = config.influence;
+    const testCase = options.case ?? config.finetune.embedding;
+    const selected = await selectTestPoints(ws, options.test, ctx);
+    const evaluated = await evaluateExamples(ws.finetuneModel, config.finetune.loss, ws.finetuneTest, st.batchSize, selected, ctx.signal);
+    const ids = ws.finetuneTest.ids();
+    const test: TestPointSummary[] = evaluated.indices.map((index, k) => ({
+      index,
+      id: ids[index] ?? String(index),
+      label: scalarOrArray(evaluated.labels[k] as number[], config.finetune.loss),
+      prediction: scalarOrArray(evaluated.predictions[k] as number[], config.finetune.loss),
+      loss: evaluated.losses[k] as number,
+      ...lineField(ws.finetuneTest, index),
+    }));
+    endPhase('load');
+
+    const testSet = await BatchSet.load(ws.finetuneModel, ws.finetuneTest, st.batchSize, selected, ctx.signal);
+    let lastPhase = '';
+    let result;
+    try {
+      result = await influenceScores(
+        {
+          pretrain: { model: ws.pretrainModel, loss: config.pretrain.loss, train: ws.pretrainTrain },
+          finetune: { model: ws.finetuneModel, loss: config.finetune.loss, train: ws.finetuneTrain },
+          sharedLayers: config.sharedLayers,
+          test: testSet,
+          case: testCase,
+          settings: st,
+        },
+        {
+          signal: ctx.signal,
+          onProgress: (p) => {
+            if (p.phase !== lastPhase) {
+              if (lastPhase) endPhase(lastPhase);
+              lastPhase = p.phase;
+            }
+            ctx.onProgress?.({ ...p, fraction: 0.05 + 0.95 * p.fraction });
+          },
+        },
+      );
+      if (lastPhase) endPhase(lastPhase);
+    } finally {
+      testSet.dispose();
+    }
+
+    const top = options.top ?? DEFAULT_TOP_K;
+    const preIds = ws.pretrainTrain.ids();
+    const ranked = (index: number): RankedExample => ({
+      index,
+      id: preIds[index] ?? String(index),
+      score: result.scores[index] as number,
+      ...lineField(ws.pretrainTrain, index),
+    });
+    const order = Array.from(result.scores.keys()).sort((a, b) => (result.scores[b] as number) - (result.scores[a] as number));
+    const harmful = order.filter((i) => (result.scores[i] as number) > 0).slice(0, top).map(ranked);
+    const helpful = order
+      .filter((i) => (result.scores[i] as number) < 0)
+      .reverse()
+      .slice(0, top)
+      .map(ranked);
+    const pretrainSolve = result.solves.find((d) => d.system === 'pretrain');
+    for (const w of result.warnings) ctx.log?.(`warning: ${w}`);
+    return {
+      version: 1,
+      case: testCase,
+      test,
+      pretrainCount: ws.pretrainTrain.count,
+      scores: Array.from(result.scores),
+      harmful,
+      helpful,
+      ...(result.breakdown ? { breakdown: { direct: Array.from(result.breakdown.direct), throughHead: Array.from(result.breakdown.throughHead) } } : {}),
+      settings: {
+        pretrainDamping: st.pretrainDamping,
+        finetuneDamping: st.finetuneDamping,
+        cgIterations: st.cgIterations,
+        cgTolerance: st.cgTolerance,
+        hessianSamples: st.hessianSamples,
+        alpha: st.alpha,
+        seed: st.seed,
+        dampingForm: st.dampingForm,
+        solver: st.solver,
+      },
+      diagnostics: {
+        backend: tf.getBackend(),
+        seconds: (Date.now() - started) / 1000,
+        cgResidual: pretrainSolve?.residuals ?? [],
+        solves: result.solves,
+        hessianSampleCount: result.hessianSampleCount,
+        parameters: result.parameters,
+        gradientNorms: result.gradientNorms,
+        warnings: result.warnings,
+        phases,
+      },
+    };
+  } finally {
+    ws.dispose();
+  }
+}
+
+/** Resolves `--test`: an index, an id, `all` or `misclassified`, to dataset indices. */
+async function selectTestPoints(ws: LoadedWorkspace, test: string, ctx: JobContext): Promise<number[]> {
+  const ds = ws.finetuneTest;
+  const loss = ws.config.finetune.loss;
+  if (test === 'all') return Array.from({ length: ds.count }, (_, i) => i);
+  if (test === 'misclassified') {
+    if (loss === 'mse') {
+      throw new MsifError('usage', '--test misclassified needs a classification loss, and finetune.loss is mse', { field: '--test', expected: 'an index, an id or all' });
+    }
+    progress(ctx, 'load', 0.02, 'finding misclassified test points');
+    const ev = await evaluateExamples(ws.finetuneModel, loss, ds, ws.config.influence.batchSize, undefined, ctx.signal);
+    const wrong = ev.indices.filter((_, k) => ev.predictions[k]?.[0] !== ev.labels[k]?.[0]);
+    if (wrong.length === 0) throw new MsifError('usage', `no test point of ${ds.file} is misclassified`, { field: '--test', expected: 'an index, an id or all' });
+    return wrong;
+  }
+  if (/^\d+$/.test(test)) {
+    const i = Number(test);
+    if (i >= ds.count) throw new MsifError('usage', `test index ${i} is out of range: ${ds.file} has ${ds.count} examples`, { field: '--test', expected: `0..${ds.count - 1}` });
+    return [i];
+  }
+  const i = ds.ids().indexOf(test);
+  if (i < 0) throw new MsifError('usage', `no test example has id '${test}' in ${ds.file}`, { field: '--test', expected: 'an index, an id, all or misclassified' });
+  return [i];
+}
+
+/** `msif train`: trains both stages from the `training` block and writes the models. */
+export async function runTrain(configPath: string, ctx: JobContext = {}): Promise<TrainResult> {
+  const started = Date.now();
+  const ws = await loadWorkspace(configPath, ctx);
+  try {
+    const { config } = ws;
+    const tr = config.training;
+    const shared = new Set(config.sharedLayers);
+    const total = Math.max(1, tr.pretrainEpochs + tr.finetuneEpochs);
+    const pre = await trainStage(ws.pretrainModel, config.pretrain.loss, ws.pretrainTrain, {
+      settings: tr,
+      epochs: tr.pretrainEpochs,
+      signal: ctx.signal,
+      onEpoch: (e, n, loss) => progress(ctx, 'train-pretrain', e / total, `pretraining epoch ${e}/${n}, loss ${loss.toFixed(4)}`),
+    });
+    ctx.log?.(`pretraining: loss ${pre.finalLoss.toFixed(5)}, gradient norm ${pre.gradientNorm.toExponential(2)}`);
+
+    // The finetuning model starts from the pretrained embedding W̄.
+    const preByName = new Map(ws.pretrainModel.paramSpecs.map((s, i) => [s.name, ws.pretrainModel.params[i] as tf.Tensor]));
+    ws.finetuneModel.setParams(ws.finetuneModel.params.map((p, i) => {
+      const s = ws.finetuneModel.paramSpecs[i];
+      const w = s && shared.has(s.layer) ? preByName.get(s.name) : undefined;
+      return w ? tf.clone(w) : p;
+    }));
+    const center = ws.finetuneModel.paramSpecs.filter((s) => shared.has(s.layer)).map((s) => preByName.get(s.name) as tf.Tensor);
+    const fixed = config.finetune.embedding === 'fixed';
+    const fin = await trainStage(ws.finetuneModel, config.finetune.loss, ws.finetuneTrain, {
+      settings: tr,
+      epochs: tr.finetuneEpochs,
+      signal: ctx.signal,
+      ...(fixed ? { frozenLayers: shared } : { proximal: { alpha: config.influence.alpha, layers: shared, center } }),
+      onEpoch: (e, n, loss) => progress(ctx, 'train-finetune', (tr.pretrainEpochs + e) / total, `finetuning epoch ${e}/${n}, loss ${loss.toFixed(4)}`),
+    });
+    ctx.log?.(`finetuning: loss ${fin.finalLoss.toFixed(5)}, gradient norm ${fin.gradientNorm.toExponential(2)}`);
+
+    const ev = await evaluateExamples(ws.finetuneModel, config.finetune.loss, ws.finetuneTest, config.influence.batchSize, undefined, ctx.signal);
+    const correct = ev.indices.filter((_, k) => ev.predictions[k]?.[0] === ev.labels[k]?.[0]).length;
+    await saveModelWeights(ws.pretrainModel);
+    await saveModelWeights(ws.finetuneModel);
+    return {
+      pretrain: { model: config.pretrain.model, ...pre },
+      finetune: { model: config.finetune.model, ...fin, testAccuracy: config.finetune.loss === 'mse' ? NaN : correct / Math.max(1, ev.indices.length) },
+      seconds: (Date.now() - started) / 1000,
+      backend: tf.getBackend(),
+    };
+  } finally {
+    ws.dispose();
+  }
+}
+
+function progress(ctx: JobContext, phase: string, fraction: number, message: string): void {
+  ctx.onProgress?.({ phase, fraction, message });
+}
+
+function scalarOrArray(v: number[], loss: LossName): number | number[] {
+  return loss === 'mse' && v.length !== 1 ? v : (v[0] as number);
+}
+
+function lineField(ds: Dataset, index: number): { line?: number } {
+  const line = ds.lineOf(index);
+  return line === undefined ? {} : { line };
+}
