@@ -14,6 +14,8 @@ import { parseArgs, USAGE } from './args';
 import type { CliCommand } from './args';
 import { assertCanCreate, writeFileAtomic } from './atomicWrite';
 import { createProgressDisplay } from './progressDisplay';
+import { formatTraceSummary } from './summary';
+import type { TraceReport } from '../protocol/report';
 
 const EXIT_ERROR = 1;
 const EXIT_USAGE = 2;
@@ -69,8 +71,13 @@ async function runJob(command: Extract<CliCommand, { kind: 'trace' | 'train' }>,
     display.dispose();
   }
   const json = `${JSON.stringify(result, null, 2)}\n`;
-  if (out === undefined) process.stdout.write(json);
-  else await writeFileAtomic(out, json);
+  if (out === undefined) {
+    process.stdout.write(json);
+  } else {
+    await writeFileAtomic(out, json);
+    // The report is in the file: stdout is free for a summary a person can read.
+    if (command.kind === 'trace') process.stdout.write(formatTraceSummary(result as TraceReport, out));
+  }
 }
 
 /** Prints the one-line error and returns the exit status. */

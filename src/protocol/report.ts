@@ -23,6 +23,8 @@ export interface RankedExample {
   readonly index: number;
   readonly id: string;
   readonly score: number;
+  /** The example's caption (`text` field of a JSON Lines record), if any. */
+  readonly text?: string;
   /** 1-based line in the pretraining dataset file (JSON Lines only). */
   readonly line?: number;
 }

@@ -4,7 +4,9 @@
  *
  * Order: `tensorflow` (the native `@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node`,
  * both optional dependencies loaded with a plain runtime `require` that esbuild leaves
- * external) → `wasm` (`@tensorflow/tfjs-backend-wasm`, bundled) → `cpu` (pure JS).
+ * external) → `native` (the cpu backend with its hot kernels in MSIF's own optional addon
+ * on OpenBLAS, native/, when `npm run build:native` has built it; src/worker/native/) →
+ * `wasm` (`@tensorflow/tfjs-backend-wasm`, bundled) → `cpu` (pure JS).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,6 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { MsifError } from '../common/errors';
 import { BACKEND_NAMES, BACKEND_PREFERENCES } from '../protocol/engineProtocol';
+import { registerNativeBackend } from './native/nativeBackend';
 import type { BackendPreference } from '../protocol/engineProtocol';
 
 /** The backend in use, why it was chosen, and why each backend tried before it was skipped. */
@@ -79,6 +82,10 @@ async function tryBackend(name: BackendName): Promise<string | undefined> {
       return (await start(name)) ? undefined : `${pkg} loaded but the backend did not initialise`;
     }
     return failures.join(', ');
+  }
+  if (name === 'native') {
+    const registration = registerNativeBackend();
+    if ('error' in registration) return registration.error;
   }
   if (name === 'wasm' && fs.existsSync(path.join(__dirname, WASM_BINARY))) {
     // Bundled: the binaries sit next to this bundle. Unbundled, the package finds its own.

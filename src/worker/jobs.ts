@@ -141,19 +141,25 @@ export async function runTrace(configPath: string, options: TraceOptions, ctx: J
 
     const top = options.top ?? DEFAULT_TOP_K;
     const preIds = ws.pretrainTrain.ids();
-    const ranked = (index: number): RankedExample => ({
-      index,
-      id: preIds[index] ?? String(index),
-      score: result.scores[index] as number,
-      ...lineField(ws.pretrainTrain, index),
-    });
+    const ranked = async (index: number): Promise<RankedExample> => {
+      const text = (await ws.pretrainTrain.display(index)).text;
+      return {
+        index,
+        id: preIds[index] ?? String(index),
+        score: result.scores[index] as number,
+        ...(text !== undefined ? { text } : {}),
+        ...lineField(ws.pretrainTrain, index),
+      };
+    };
     const order = Array.from(result.scores.keys()).sort((a, b) => (result.scores[b] as number) - (result.scores[a] as number));
-    const harmful = order.filter((i) => (result.scores[i] as number) > 0).slice(0, top).map(ranked);
-    const helpful = order
-      .filter((i) => (result.scores[i] as number) < 0)
-      .reverse()
-      .slice(0, top)
-      .map(ranked);
+    const harmful = await Promise.all(order.filter((i) => (result.scores[i] as number) > 0).slice(0, top).map(ranked));
+    const helpful = await Promise.all(
+      order
+        .filter((i) => (result.scores[i] as number) < 0)
+        .reverse()
+        .slice(0, top)
+        .map(ranked),
+    );
     const pretrainSolve = result.solves.find((d) => d.system === 'pretrain');
     for (const w of result.warnings) ctx.log?.(`warning: ${w}`);
     return {

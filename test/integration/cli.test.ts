@@ -130,16 +130,20 @@ describe('msif CLI', () => {
       await workspace.dispose();
     });
 
-    test('--out receives the report; stdout stays empty; exit 0', async () => {
+    test('--out receives the report; stdout gets a readable summary; exit 0', async () => {
       const out = path.join(workspace.dir, 'report.json');
       const run = msif(['trace', '--config', workspace.config, '--test', 'all', '--top', '3', '--out', out]);
       assert.equal(run.status, 0, run.stderr);
-      assert.equal(run.stdout, '');
       const report = JSON.parse(await fs.readFile(out, 'utf8')) as TraceReport;
       assert.equal(report.pretrainCount, 4000);
       assert.equal(report.scores.length, 4000);
       assert.equal(report.harmful.length, 3);
       assert.equal(report.test.length, 20, '--test all selects every test point');
+      // The summary names the most harmful and most helpful examples of the report.
+      assert.match(run.stdout, /Most harmful/);
+      assert.match(run.stdout, /Most helpful/);
+      for (const e of [...report.harmful, ...report.helpful]) assert.ok(run.stdout.includes(e.id), `summary lists ${e.id}`);
+      assert.ok(run.stdout.includes(out));
     });
 
     test('SIGINT cancels the job: exit 130, "interrupted", no --out', async () => {
