@@ -126,7 +126,7 @@ export class ReferenceNet {
     return this.evaluate(params, examples, 1).gradient as Float64Array;
   }
 
-  /** ∇²θ of the mean loss, P×P row-major (exact). */
+  /** ∇²θ of the mean loss, P×P row-major (exact; the two triangles agree to rounding). */
   hessian(params: Float64Array, examples: readonly ReferenceExample[]): Float64Array {
     return this.evaluate(params, examples, 2).hessian as Float64Array;
   }

@@ -66,6 +66,7 @@ export interface InfluenceResult {
  * \begin{bmatrix}d\Theta\\ dW\end{bmatrix} = (K + \lambda_f I)^{-1}\begin{bmatrix}0\\ 2\alpha\, I_W(z)\end{bmatrix},\quad
  * I(z,x_t) = \nabla_{(\Theta,W)} f(x_t)^\top \begin{bmatrix}d\Theta\\ dW\end{bmatrix}
  * ```
+ * (the contract's −K⁻¹[0; 2α·I]·[(∂²G)⁻¹∇g(z)]_W with I_W(z) substituted).
  * f, F and their derivatives are taken at W*, Θ* from the finetuning model file; with
  * `squared` damping every (H + λI)⁻¹ becomes (H² + λI)⁻¹H.
  *
@@ -85,7 +86,10 @@ export function referenceInfluence(workspace: ReferenceWorkspace | string, optio
 
   // Pretraining stage at (W̄, Ū): I_W(z) for every z (eq. 11).
   const Pp = pretrain.net.paramCount;
-  const hessianSet = options.hessianExamples === undefined ? pretrain.train : options.hessianExamples.map((i) => pretrain.train[i] ?? outOfRange('pretraining example', i));
+  const hessianSet =
+    options.hessianExamples === undefined
+      ? pretrain.train
+      : options.hessianExamples.map((i) => pretrain.train[i] ?? outOfRange('pretraining example', i));
   const hG = pretrain.net.hessian(pretrain.savedParams, hessianSet);
   const inverseG = new DampedInverse(hG, Pp, lambdaP, form);
   const embeddingInfluence = pretrain.net

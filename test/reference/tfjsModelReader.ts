@@ -137,7 +137,9 @@ export function parseTfjsModel(modelJson: unknown, weightData: Uint8Array, sourc
   const used = new Set<string>();
   const layers = raw.map((l): ModelLayer => {
     const spec = layerSpec(l, source);
-    const params = spec.kind === 'embedding' ? ['embeddings'] : spec.kind === 'dense' || spec.kind === 'conv2d' ? (spec.useBias ? ['kernel', 'bias'] : ['kernel']) : [];
+    let params: string[] = [];
+    if (spec.kind === 'embedding') params = ['embeddings'];
+    else if (spec.kind === 'dense' || spec.kind === 'conv2d') params = spec.useBias ? ['kernel', 'bias'] : ['kernel'];
     const layerWeights = params.map((param) => {
       const w = findWeight(weights, l.name, param, source);
       used.add(w.manifestName);

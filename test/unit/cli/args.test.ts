@@ -82,7 +82,7 @@ describe('parseArgs', () => {
 
   test('values outside their choices', () => {
     rejects(['trace', '--config', 'x', '--test', '0', '--case', 'frozen'], /^--case is 'frozen' \(expected one of fixed, updated\)$/);
-    rejects(['train', '--config', 'x', '--backend', 'gpu'], /^--backend is 'gpu' \(expected one of auto, tensorflow, wasm, cpu\)$/);
+    rejects(['train', '--config', 'x', '--backend', 'gpu'], /^--backend is 'gpu' \(expected one of auto, tensorflow, native, wasm, cpu\)$/);
   });
 
   test('missing required flags', () => {

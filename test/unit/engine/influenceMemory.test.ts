@@ -12,7 +12,7 @@ import { DEFAULT_INFLUENCE } from '../../../src/common/workspaceConfig';
 import { isCancelled } from '../../../src/common/errors';
 import { artifactsOf } from './layersFixtures';
 import { InMemorySource } from './inMemorySource';
-import { seededRandom } from '../../../src/engine/influence/sampling';
+import { sampleIndices, seededRandom } from '../../../src/engine/influence/sampling';
 
 async function problem(solver: 'cg' | 'exact', embedding: 'fixed' | 'updated'): Promise<InfluenceProblem> {
   const init = (seed: number) => tf.initializers.randomNormal({ mean: 0, stddev: 0.5, seed });
@@ -73,5 +73,29 @@ describe('influence engine tensor memory', () => {
       (e) => isCancelled(e),
     );
     assert.equal(tf.memory().numTensors, baseline);
+  });
+});
+
+describe('seeded Hessian sampling', () => {
+  it('picks k distinct indices, ascending, the same for the same seed', () => {
+    const a = sampleIndices(1000, 50, 7);
+    assert.equal(a.length, 50);
+    assert.equal(new Set(a).size, 50);
+    assert.deepEqual(a, [...a].sort((x, y) => x - y));
+    assert.ok(a.every((i) => i >= 0 && i < 1000));
+    assert.deepEqual(sampleIndices(1000, 50, 7), a);
+    assert.notDeepEqual(sampleIndices(1000, 50, 8), a);
+    assert.deepEqual(sampleIndices(5, 10, 1), [0, 1, 2, 3, 4]);
+  });
+
+  it('gives bit-identical scores for the same inputs, seed and backend, and other scores for another seed', async () => {
+    const p = await problem('cg', 'fixed');
+    const sampled = { ...p, settings: { ...p.settings, hessianSamples: 20 } };
+    const a = await influenceScores(sampled);
+    const b = await influenceScores(sampled);
+    assert.deepEqual(Array.from(a.scores), Array.from(b.scores));
+    assert.equal(a.hessianSampleCount, 20);
+    const c = await influenceScores({ ...sampled, settings: { ...sampled.settings, seed: 1 } });
+    assert.notDeepEqual(Array.from(c.scores), Array.from(a.scores));
   });
 });

@@ -57,6 +57,12 @@ export function layerCases(): LayerCase[] {
         }),
     },
     {
+      name: 'dense-sigmoid-head',
+      classes: 1,
+      input: (n) => tf.randomNormal([n, 4], 0, 1, 'float32', 4),
+      build: () => tf.sequential({ layers: [dense(5, 'tanh', 'd1', 41, [4]), dense(1, 'linear', 'head', 42)] }),
+    },
+    {
       name: 'conv2d-valid-stride-maxpool',
       classes: 3,
       input: (n) => images(n, 7, 7, 2),
