@@ -5,7 +5,7 @@
 //   node esbuild.mjs --production  minified, no source maps
 //   node esbuild.mjs --watch       rebuild on change
 import * as esbuild from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -29,12 +29,8 @@ const node = {
 const builds = [
   { ...node, entryPoints: ['src/worker/main.ts'], outfile: 'dist/worker.js', external: nativeTensorflow },
   { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', external: nativeTensorflow },
-];
-if (existsSync('src/extension.ts')) {
-  builds.push({ ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] });
-}
-if (existsSync('webview/main.ts')) {
-  builds.push({
+  { ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
+  {
     bundle: true,
     platform: 'browser',
     target: 'es2022',
@@ -44,7 +40,11 @@ if (existsSync('webview/main.ts')) {
     logLevel: 'warning',
     entryPoints: ['webview/main.ts'],
     outfile: 'dist/webview/main.js',
-  });
+  },
+];
+// The extension-host test suite (run inside a real VS Code by test/e2e); not shipped.
+if (!production) {
+  builds.push({ ...node, entryPoints: ['test/extension/suite/index.ts'], outfile: 'dist/test/extension/suite.js', external: ['vscode'] });
 }
 
 /** Copies the tfjs-backend-wasm binaries next to the bundles, where src/worker/backend.ts looks. */

@@ -59,10 +59,14 @@ const USAGE = `usage: node --import tsx scripts/makeFashionWorkspace.ts --out DI
   --train                        train both stages (msif train) and write the weights
   --backend auto|wasm|cpu        TensorFlow.js backend for --train (MSIF_BACKEND wins) [auto]
   --data-dir DIR                 where the *-ubyte.gz files are  [${DEFAULT_DATA_DIR}]
-  influence: --pretrain-damping X --finetune-damping X --cg-iterations N --cg-tolerance X
-             --hessian-samples N --alpha X --solver cg|exact|auto
-  training:  --optimizer adam|sgd --learning-rate X --batch-size N
-             --pretrain-epochs N --finetune-epochs N
+
+msif.json's influence block (the solver form is always "plain"):
+  --pretrain-damping X [0.03]  --finetune-damping X [0.001]  --cg-iterations N [100]
+  --cg-tolerance X [1e-5]  --hessian-samples N [the pretraining count, i.e. all]
+  --alpha X [0.01]  --solver cg|exact|auto [auto]
+msif.json's training block (full-batch Adam by default):
+  --optimizer adam|sgd [adam]  --learning-rate X [0.01]  --batch-size N [2000]
+  --pretrain-epochs N [1000]  --finetune-epochs N [1000]
 `;
 
 /** Parses the command line (without `node script`). */
@@ -116,11 +120,11 @@ export function parseOptions(argv: readonly string[]): MakeOptions {
   if (format === 'idx' && downsample !== 1) throw new Error('--format idx references the 28x28 IDX files as they are: it cannot be combined with --downsample');
 
   const influence: Record<string, number | string> = {
-    pretrainDamping: number(values['pretrain-damping'] ?? '0.01', '--pretrain-damping'),
+    pretrainDamping: number(values['pretrain-damping'] ?? '0.03', '--pretrain-damping'),
     finetuneDamping: number(values['finetune-damping'] ?? '0.001', '--finetune-damping'),
     cgIterations: integer(values['cg-iterations'] ?? '100', '--cg-iterations', 1),
     cgTolerance: number(values['cg-tolerance'] ?? '1e-5', '--cg-tolerance'),
-    hessianSamples: integer(values['hessian-samples'] ?? '1000', '--hessian-samples', 1),
+    hessianSamples: integer(values['hessian-samples'] ?? values['pretrain-count'] ?? '2000', '--hessian-samples', 1),
     alpha: number(values.alpha ?? '0.01', '--alpha'),
     seed: integer(values.seed ?? '0', '--seed', 0),
     dampingForm: 'plain',
@@ -128,10 +132,10 @@ export function parseOptions(argv: readonly string[]): MakeOptions {
   };
   const training: Record<string, number | string> = {
     optimizer: oneOf(values.optimizer ?? 'adam', '--optimizer', ['adam', 'sgd'] as const),
-    learningRate: number(values['learning-rate'] ?? '0.003', '--learning-rate'),
-    batchSize: integer(values['batch-size'] ?? '100', '--batch-size', 1),
-    pretrainEpochs: integer(values['pretrain-epochs'] ?? '40', '--pretrain-epochs', 0),
-    finetuneEpochs: integer(values['finetune-epochs'] ?? '100', '--finetune-epochs', 0),
+    learningRate: number(values['learning-rate'] ?? '0.01', '--learning-rate'),
+    batchSize: integer(values['batch-size'] ?? '2000', '--batch-size', 1),
+    pretrainEpochs: integer(values['pretrain-epochs'] ?? '1000', '--pretrain-epochs', 0),
+    finetuneEpochs: integer(values['finetune-epochs'] ?? '1000', '--finetune-epochs', 0),
     seed: integer(values.seed ?? '0', '--seed', 0),
   };
   return {
@@ -279,7 +283,7 @@ function imageRows(images: IdxBytes, index: number, f: number): number[][][] {
  *   MNIST tutorial net it follows.
  */
 export function buildModel(kind: 'small' | 'paper', side: number, classes: number, head: string, seed: number): tf.Sequential {
-  const glorot = (k: number): tf.initializers.Initializer => tf.initializers.glorotUniform({ seed: seed * 1000 + k });
+  const glorot = (k: number): ReturnType<typeof tf.initializers.glorotUniform> => tf.initializers.glorotUniform({ seed: seed * 1000 + k });
   const conv = (name: string, filters: number, size: number, padding: 'valid' | 'same', k: number, inputShape?: number[]): tf.layers.Layer =>
     tf.layers.conv2d({
       name,

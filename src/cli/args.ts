@@ -45,7 +45,7 @@ Options:
   --case C        "fixed" or "updated": overrides finetune.embedding
   --top K         how many harmful and helpful examples to list
   --out FILE      write the report here (only on success) instead of stdout
-  --backend B     auto (default), tensorflow, wasm or cpu; MSIF_BACKEND overrides it
+  --backend B     auto (default), tensorflow, native, wasm or cpu; MSIF_BACKEND overrides it
   --sample N      how many pretraining examples to retrain without
 
 Progress goes to stderr. Exit status: 0 success, 1 error, 2 usage error, 130 interrupted.

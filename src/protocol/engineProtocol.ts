@@ -15,15 +15,18 @@
 import { NotificationType, ProgressType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import type { ProgressToken } from 'vscode-jsonrpc';
 import type { ErrorLocation, MsifErrorCode } from '../common/errors';
-import type { TraceOptions, TrainResult } from './jobTypes';
+import type { EvaluateResult, TraceOptions, TrainResult } from './jobTypes';
 import type { JobProgress } from './progress';
 import type { TraceReport } from './report';
 
 /** Bumped on any incompatible change to the messages below. */
 export const PROTOCOL_VERSION = 1;
 
-/** TensorFlow.js backends, in the order `auto` tries them. */
-export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
+/**
+ * TensorFlow.js backends, in the order `auto` tries them. `native` is the cpu backend with
+ * its hot kernels in an optional addon on a system BLAS (src/worker/native/).
+ */
+export const BACKEND_NAMES = ['tensorflow', 'native', 'wasm', 'cpu'] as const;
 
 /** `auto` takes the first backend that starts; a name asks for exactly that one. */
 export type BackendPreference = 'auto' | (typeof BACKEND_NAMES)[number];
@@ -60,6 +63,9 @@ export type TraceParams = JobParams & TraceOptions;
 
 /** The parameters of {@link TrainRequest}. */
 export type TrainParams = JobParams;
+
+/** The parameters of {@link EvaluateRequest}. */
+export type EvaluateParams = JobParams;
 
 /** The worker's log line severities. */
 export type LogLevel = 'info' | 'warn' | 'error';
@@ -98,6 +104,12 @@ export namespace InitializeRequest {
 export namespace TraceRequest {
   export const method = 'msif/trace' as const;
   export const type = new RequestType<TraceParams, TraceReport, void>(method);
+}
+
+/** host → worker: every test point with its label, prediction and loss, and which are misclassified. */
+export namespace EvaluateRequest {
+  export const method = 'msif/evaluate' as const;
+  export const type = new RequestType<EvaluateParams, EvaluateResult, void>(method);
 }
 
 /** host → worker: trains both stages from the workspace's `training` settings. */

@@ -73,6 +73,12 @@ async function tryBackend(name: BackendName): Promise<string | undefined> {
   if (name === 'tensorflow') {
     const failures: string[] = [];
     for (const [pkg, load] of TENSORFLOW_PACKAGES) {
+      const missing = missingNativeBinding(pkg);
+      if (missing) {
+        // Loading it anyway would register a second copy of every tfjs kernel before failing.
+        failures.push(`${pkg} ${missing}`);
+        continue;
+      }
       try {
         load();
       } catch (e) {
@@ -112,6 +118,25 @@ function describeChoice(name: BackendName, wanted: BackendPreference, fromEnv: s
   return skipped.length === 0
     ? `${name}, the first available backend`
     : `${name}, the first available backend; skipped ${skipped.join(', ')}`;
+}
+
+/**
+ * Why an installed tfjs-node package cannot work, or undefined when it may: its install
+ * script downloads libtensorflow and builds `lib/napi-v<N>/tfjs_binding.node`; where the
+ * download is blocked (or scripts were skipped) the package is there without it.
+ */
+function missingNativeBinding(pkg: string): string | undefined {
+  let dir: string;
+  try {
+    dir = path.dirname(require.resolve(`${pkg}/package.json`));
+  } catch {
+    return 'is not installed';
+  }
+  const lib = path.join(dir, 'lib');
+  const hasBinding =
+    fs.existsSync(lib) &&
+    fs.readdirSync(lib).some((d) => d.startsWith('napi-v') && fs.existsSync(path.join(lib, d, 'tfjs_binding.node')));
+  return hasBinding ? undefined : 'is installed without its native library (its libtensorflow download did not happen)';
 }
 
 /** True when `pkg` itself is missing (not one of the files it loads, such as its native binding). */

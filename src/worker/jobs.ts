@@ -7,9 +7,9 @@ import * as tf from '@tensorflow/tfjs';
 import { MsifError } from '../common/errors';
 import { parseWorkspaceConfig, type DatasetSpec, type LossName, type WorkspaceConfig } from '../common/workspaceConfig';
 import type { TraceReport, RankedExample, TestPointSummary } from '../protocol/report';
-import type { TraceOptions, TrainResult } from '../protocol/jobTypes';
+import type { EvaluateResult, TraceOptions, TrainResult } from '../protocol/jobTypes';
 
-export type { TraceOptions, TrainResult };
+export type { EvaluateResult, TraceOptions, TrainResult };
 import type { JobProgress } from '../protocol/progress';
 import { BatchSet } from '../engine/batches';
 import type { Model } from '../engine/model/model';
@@ -95,19 +95,10 @@ export async function runTrace(configPath: string, options: TraceOptions, ctx: J
   const ws = await loadWorkspace(configPath, ctx);
   try {
     const { config } = ws;
-    const st = config.influence;
+    const st = { ...config.influence, ...definedOnly(options.overrides ?? {}) };
     const testCase = options.case ?? config.finetune.embedding;
     const selected = await selectTestPoints(ws, options.test, ctx);
-    const evaluated = await evaluateExamples(ws.finetuneModel, config.finetune.loss, ws.finetuneTest, st.batchSize, selected, ctx.signal);
-    const ids = ws.finetuneTest.ids();
-    const test: TestPointSummary[] = evaluated.indices.map((index, k) => ({
-      index,
-      id: ids[index] ?? String(index),
-      label: scalarOrArray(evaluated.labels[k] as number[], config.finetune.loss),
-      prediction: scalarOrArray(evaluated.predictions[k] as number[], config.finetune.loss),
-      loss: evaluated.losses[k] as number,
-      ...lineField(ws.finetuneTest, index),
-    }));
+    const test = await summarizeTestPoints(ws, selected, ctx.signal);
     endPhase('load');
 
     const testSet = await BatchSet.load(ws.finetuneModel, ws.finetuneTest, st.batchSize, selected, ctx.signal);
@@ -197,6 +188,38 @@ export async function runTrace(configPath: string, options: TraceOptions, ctx: J
   } finally {
     ws.dispose();
   }
+}
+
+/** `evaluate`: every test point with its label, prediction and loss (for pickers and lists). */
+export async function runEvaluate(configPath: string, ctx: JobContext = {}): Promise<EvaluateResult> {
+  const ws = await loadWorkspace(configPath, ctx);
+  try {
+    const test = await summarizeTestPoints(ws, undefined, ctx.signal);
+    const misclassified = ws.config.finetune.loss === 'mse' ? [] : test.filter((t) => t.prediction !== t.label).map((t) => t.index);
+    return { test, misclassified, backend: tf.getBackend() };
+  } finally {
+    ws.dispose();
+  }
+}
+
+/** Label, prediction and loss of the test points at `indices` (all when omitted). */
+async function summarizeTestPoints(ws: LoadedWorkspace, indices: readonly number[] | undefined, signal?: AbortSignal): Promise<TestPointSummary[]> {
+  const loss = ws.config.finetune.loss;
+  const ev = await evaluateExamples(ws.finetuneModel, loss, ws.finetuneTest, ws.config.influence.batchSize, indices, signal);
+  const ids = ws.finetuneTest.ids();
+  return ev.indices.map((index, k) => ({
+    index,
+    id: ids[index] ?? String(index),
+    label: scalarOrArray(ev.labels[k] as number[], loss),
+    prediction: scalarOrArray(ev.predictions[k] as number[], loss),
+    loss: ev.losses[k] as number,
+    ...lineField(ws.finetuneTest, index),
+  }));
+}
+
+/** The entries of `o` that are not undefined. */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** Resolves `--test`: an index, an id, `all` or `misclassified`, to dataset indices. */

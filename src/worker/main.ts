@@ -15,10 +15,11 @@ import {
   ShutdownRequest,
   TraceRequest,
   TrainRequest,
+  EvaluateRequest,
 } from '../protocol/engineProtocol';
 import type { EngineErrorData, InitializeParams, InitializeResult, JobParams, LogLevel } from '../protocol/engineProtocol';
 import { initBackend } from './backend';
-import { runTrace, runTrain } from './jobs';
+import { runEvaluate, runTrace, runTrain } from './jobs';
 import type { JobContext } from './jobs';
 import { throttleProgress } from './progressThrottle';
 
@@ -140,6 +141,8 @@ connection.onRequest(
 );
 
 connection.onRequest(TrainRequest.type, jobHandler('train', ({ configPath }, ctx) => runTrain(configPath, ctx)));
+
+connection.onRequest(EvaluateRequest.type, jobHandler('evaluate', ({ configPath }, ctx) => runEvaluate(configPath, ctx)));
 
 connection.onRequest(ShutdownRequest.type, () => {
   shuttingDown = true;

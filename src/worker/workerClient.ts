@@ -24,11 +24,12 @@ import {
   ShutdownRequest,
   TraceRequest,
   TrainRequest,
+  EvaluateRequest,
 } from '../protocol/engineProtocol';
 import type { BackendPreference, EngineErrorData, InitializeResult, LogLevel } from '../protocol/engineProtocol';
 import type { JobProgress } from '../protocol/progress';
 import type { TraceReport } from '../protocol/report';
-import type { TraceOptions, TrainResult } from '../protocol/jobTypes';
+import type { EvaluateResult, TraceOptions, TrainResult } from '../protocol/jobTypes';
 
 /** How to start the worker. */
 export interface WorkerClientOptions {
@@ -115,6 +116,13 @@ export class WorkerClient {
   trace(configPath: string, options: TraceOptions, call: JobCallOptions = {}): Promise<TraceReport> {
     return this.job('trace', call, (workDoneToken, token) =>
       this.connection.sendRequest(TraceRequest.type, { ...options, configPath, workDoneToken }, token),
+    );
+  }
+
+  /** Every test point with its label, prediction and loss, and which are misclassified. */
+  evaluate(configPath: string, call: JobCallOptions = {}): Promise<EvaluateResult> {
+    return this.job('evaluate', call, (workDoneToken, token) =>
+      this.connection.sendRequest(EvaluateRequest.type, { configPath, workDoneToken }, token),
     );
   }
 

@@ -1,0 +1,152 @@
+/**
+ * One MSIF webview panel: owns the `WebviewPanel`, answers the webview's handshake with
+ * the panel's model, routes its commands and requests, and posts model, busy and error
+ * notifications once the webview is ready (never before).
+ */
+import * as vscode from 'vscode';
+import {
+  CompareCasesCommand,
+  DidChangeBusyNotification,
+  DidChangeModelNotification,
+  DidFailNotification,
+  GetExamplesRequest,
+  LogCommand,
+  OpenExampleCommand,
+  TraceAllMisclassifiedCommand,
+  TraceTestPointCommand,
+  WEBVIEW_PROTOCOL_VERSION,
+  WebviewReadyRequest,
+} from '../../protocol/webviewProtocol';
+import type { BusyParams, DatasetRole, ExampleView, IpcNotification, PanelKind, PanelModel } from '../../protocol/webviewProtocol';
+import { Disposable, Emitter } from '../lifecycle';
+import {
+  IpcRouter,
+  validateExampleRef,
+  validateGetExamples,
+  validateLog,
+  validateNothing,
+  validateReady,
+  validateTestIndex,
+} from './ipcRouter';
+import { webviewHtml, webviewOptions } from './webviewHtml';
+
+/** What a panel asks of the rest of the host. */
+export interface PanelServices {
+  readonly extensionUri: vscode.Uri;
+  readonly log: vscode.LogOutputChannel;
+  examples(configPath: string, role: DatasetRole, indices: readonly number[]): Promise<ExampleView[]>;
+  openExample(configPath: string, role: DatasetRole, index: number, beside: vscode.ViewColumn | undefined): Promise<void>;
+  traceTestPoint(configPath: string, index: number): Promise<void>;
+  traceAllMisclassified(configPath: string): Promise<void>;
+  compareCases(configPath: string, selection: string): Promise<void>;
+}
+
+export class MsifPanel extends Disposable {
+  private ready = false;
+  private model: PanelModel | undefined;
+  private busy: BusyParams | undefined;
+  private error: string | undefined;
+  private readonly router = new IpcRouter();
+  private readonly disposedEmitter = this._register(new Emitter<void>());
+  readonly onDidDispose = this.disposedEmitter.event;
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    readonly kind: PanelKind,
+    readonly configPath: string,
+    private readonly services: PanelServices,
+    model?: PanelModel,
+  ) {
+    super();
+    this.model = model;
+    this._register(panel);
+    panel.webview.options = webviewOptions(services.extensionUri);
+    if (model) panel.title = model.title;
+    panel.webview.onDidReceiveMessage((m: unknown) => void this.onMessage(m), this, this._disposables);
+    panel.onDidChangeViewState(
+      () => {
+        // A hidden webview is torn down (no retainContextWhenHidden); it says ready again when shown.
+        if (!panel.visible) this.ready = false;
+      },
+      this,
+      this._disposables,
+    );
+    panel.onDidDispose(() => this.dispose(), this, this._disposables);
+    this.registerHandlers();
+    panel.webview.html = webviewHtml(panel.webview, services.extensionUri, kind, panel.title);
+  }
+
+  get currentModel(): PanelModel | undefined {
+    return this.model;
+  }
+
+  reveal(): void {
+    this.panel.reveal(undefined, false);
+  }
+
+  setModel(model: PanelModel): void {
+    this.model = model;
+    this.error = undefined;
+    this.panel.title = model.title;
+    this.post(DidChangeModelNotification, { model });
+  }
+
+  setBusy(busy: boolean, message?: string): void {
+    this.busy = { busy, ...(message !== undefined ? { message } : {}) };
+    this.post(DidChangeBusyNotification, this.busy);
+  }
+
+  showError(message: string): void {
+    this.error = message;
+    this.post(DidFailNotification, { message });
+  }
+
+  override dispose(): void {
+    if (this.isDisposed) return;
+    this.disposedEmitter.fire();
+    super.dispose();
+  }
+
+  private post<P>(type: IpcNotification<P>, params: P): void {
+    if (!this.ready || this.isDisposed) return;
+    void this.panel.webview.postMessage(this.router.notification(type, params));
+  }
+
+  private registerHandlers(): void {
+    const r = this.router;
+    r.onRequest(WebviewReadyRequest, validateReady, (params) => {
+      this.ready = true;
+      if (params.protocolVersion !== WEBVIEW_PROTOCOL_VERSION) {
+        this.services.log.warn(`webview protocol ${params.protocolVersion}, host ${WEBVIEW_PROTOCOL_VERSION}`);
+      }
+      const sendModel = this.model !== undefined && params.revision !== this.model.revision;
+      return {
+        protocolVersion: WEBVIEW_PROTOCOL_VERSION,
+        ...(sendModel && this.model ? { model: this.model } : {}),
+        ...(this.busy ? { busy: this.busy } : {}),
+        ...(this.error !== undefined ? { error: this.error } : {}),
+      };
+    });
+    r.onCommand(OpenExampleCommand, validateExampleRef, ({ role, index }) =>
+      this.services.openExample(this.configPath, role, index, this.panel.viewColumn),
+    );
+    r.onRequest(GetExamplesRequest, validateGetExamples, async ({ role, indices }) => ({
+      examples: await this.services.examples(this.configPath, role, indices),
+    }));
+    r.onCommand(LogCommand, validateLog, ({ level, message }) => {
+      this.services.log[level](`webview (${this.kind}): ${message}`);
+    });
+    r.onCommand(TraceTestPointCommand, validateTestIndex, ({ index }) => this.services.traceTestPoint(this.configPath, index));
+    r.onCommand(TraceAllMisclassifiedCommand, validateNothing, () => this.services.traceAllMisclassified(this.configPath));
+    r.onCommand(CompareCasesCommand, validateNothing, () => {
+      const selection = this.model?.kind === 'trace' ? this.model.selection : undefined;
+      return selection === undefined ? undefined : this.services.compareCases(this.configPath, selection);
+    });
+  }
+
+  private async onMessage(message: unknown): Promise<void> {
+    const { response, problem } = await this.router.dispatch(message);
+    if (problem) this.services.log.warn(`webview (${this.kind}): ${problem}`);
+    if (response && !this.isDisposed) void this.panel.webview.postMessage(response);
+  }
+}
