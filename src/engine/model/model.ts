@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { MsifError } from '../../common/errors';
 import type { ActivationName, GraphNode, LayerSpec, ModelGraph } from './topology';
 import { parseTopology } from './topology';
-import { averageDivisor, conv2d, embeddingLookup, fromPerChannel, oneHotFloat, windows } from './ops';
+import { averageDivisor, conv2d, embeddingLookup, fromPerChannel, isTiled, oneHotFloat, tiledWindows, windows } from './ops';
 
 export interface ParamSpec {
   /** `<layer>/<kernel|bias|embeddings>`. */
@@ -282,6 +282,16 @@ function pool(layer: Extract<LayerSpec, { kind: 'pool2d' }>, x: Dual): Dual {
   const v = x.value as tf.Tensor4D;
   const [n, h, w, c] = v.shape;
   const kk = layer.poolSize[0] * layer.poolSize[1];
+  if (isTiled(layer)) {
+    // Non-overlapping windows: same maths as below on `[N, Ho, Wo, C, kk]` blocks.
+    const win = tiledWindows(v, layer);
+    if (layer.mode === 'max') {
+      const mask = oneHotFloat(tf.argMax(win, -1), kk);
+      const pick = (t: tf.Tensor): tf.Tensor => tf.sum(tf.mul(mask, t), -1);
+      return { value: pick(win), tangent: x.tangent && pick(tiledWindows(x.tangent as tf.Tensor4D, layer)) };
+    }
+    return { value: tf.mean(win, -1), tangent: x.tangent && tf.mean(tiledWindows(x.tangent as tf.Tensor4D, layer), -1) };
+  }
   if (layer.mode === 'max') {
     // The maximum of each window is ⟨onehot(argmax), window⟩: the one-hot is constant to
     // autodiff, so value, tangent and gradients agree on one (the first) maximiser.

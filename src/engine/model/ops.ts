@@ -50,12 +50,45 @@ export function conv2d(x: tf.Tensor4D, kernel: tf.Tensor4D, strides: [number, nu
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, ks] = saved as [tf.Tensor4D, tf.Tensor4D];
         const dy4 = dy as tf.Tensor4D;
-        const dx = tf.conv2dTranspose(dy4, ks, xs.shape, strides, padding);
+        const dx =
+          strides[0] === 1 && strides[1] === 1 && tf.getBackend() === 'wasm'
+            ? conv2dInputGradientByForwardConv(dy4, ks, xs.shape, padding)
+            : tf.conv2dTranspose(dy4, ks, xs.shape, strides, padding);
         return [dx, conv2dFilterGradient(xs, dy4, ks.shape, strides, padding)];
       },
     };
   }) as unknown as CustomGradient<tf.Tensor4D>);
   return op(x, kernel) as tf.Tensor4D;
+}
+
+/**
+ * ∂L/∂x of a stride-1 {@link conv2d} as a forward convolution of the padded output gradient
+ * with the flipped, transposed kernel. Used on wasm, whose forward convolution (XNNPACK) is
+ * about 10× faster than its `Conv2DBackpropInput` (bench/results/kernels-*.json).
+ *
+ * ```tex
+ * \partial L/\partial x_{n,m,l,c} = \sum_{a,b,o} \tilde{dy}_{n, m+a, l+b, o}\, K_{k_h-1-a,\, k_w-1-b,\, c,\, o}
+ * ```
+ * with dy padded by k−1−p_before before and (input − output + p_before) after, per axis.
+ */
+function conv2dInputGradientByForwardConv(dy: tf.Tensor4D, kernel: tf.Tensor4D, xShape: [number, number, number, number], padding: Padding): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [kh, kw] = kernel.shape;
+    const [, h, w] = xShape;
+    const [, ho, wo] = dy.shape;
+    const ph = padAmounts(h, kh, 1, padding);
+    const pw = padAmounts(w, kw, 1, padding);
+    const top = kh - 1 - ph.before;
+    const left = kw - 1 - pw.before;
+    const padded = tf.pad(dy, [
+      [0, 0],
+      [top, h + kh - 1 - ho - top],
+      [left, w + kw - 1 - wo - left],
+      [0, 0],
+    ]);
+    const flipped = tf.transpose(tf.reverse(kernel, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D; // [kh,kw,O,C]
+    return tf.conv2d(padded, flipped, 1, 'valid');
+  });
 }
 
 /** ∂L/∂K of {@link conv2d} by a forward convolution (see there). */
@@ -155,8 +188,46 @@ export function windows(x: tf.Tensor4D, g: PoolGeometry, padValue: number): tf.T
     const hp = h + ph.before + ph.after;
     const wp = w + pw.before + pw.after;
     const perChannel = tf.reshape(tf.transpose(xp, [0, 3, 1, 2]), [n * c, hp, wp, 1]) as tf.Tensor4D;
-    return conv2d(perChannel, windowFilter(kh, kw), g.strides, 'valid');
+    return conv2dConstantFilter(perChannel, windowFilter(kh, kw), g.strides);
   });
+}
+
+/** {@link conv2d} ('valid') with a filter that is a constant: no filter gradient is computed. */
+function conv2dConstantFilter(x: tf.Tensor4D, filter: tf.Tensor4D, strides: [number, number]): tf.Tensor4D {
+  const op = tf.customGrad(((xIn: tf.Tensor, save: tf.GradSaveFunc) => {
+    const xx = xIn as tf.Tensor4D;
+    // Saved so that the filter outlives the tidy scope that made it until backprop.
+    save([xx, filter]);
+    return {
+      value: tf.conv2d(xx, filter, strides, 'valid'),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, f] = saved as [tf.Tensor4D, tf.Tensor4D];
+        return tf.conv2dTranspose(dy as tf.Tensor4D, f, xs.shape, strides, 'valid');
+      },
+    };
+  }) as unknown as CustomGradient<tf.Tensor4D>);
+  return op(x);
+}
+
+/**
+ * The windows of non-overlapping 'valid' pooling (stride = pool size) as `[N, Ho, Wo, C, kh·kw]`,
+ * by a reshape and one transpose: cheaper than {@link windows}, and already NHWC.
+ */
+export function tiledWindows(x: tf.Tensor4D, g: PoolGeometry): tf.Tensor5D {
+  return tf.tidy(() => {
+    const [n, h, w, c] = x.shape;
+    const [kh, kw] = g.poolSize;
+    const ho = Math.floor(h / kh);
+    const wo = Math.floor(w / kw);
+    const cropped = ho * kh === h && wo * kw === w ? x : tf.slice(x, [0, 0, 0, 0], [n, ho * kh, wo * kw, c]);
+    const blocks = tf.transpose(tf.reshape(cropped, [n, ho, kh, wo, kw, c]), [0, 1, 3, 5, 2, 4]);
+    return tf.reshape(blocks, [n, ho, wo, c, kh * kw]) as tf.Tensor5D;
+  });
+}
+
+/** Whether {@link tiledWindows} applies: 'valid' padding and strides equal to the pool size. */
+export function isTiled(g: PoolGeometry): boolean {
+  return g.padding === 'valid' && g.strides[0] === g.poolSize[0] && g.strides[1] === g.poolSize[1];
 }
 
 /** `[N·C, Ho, Wo]` back to NHWC `[N, Ho, Wo, C]`. */
