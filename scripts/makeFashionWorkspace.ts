@@ -279,8 +279,8 @@ function imageRows(images: IdxBytes, index: number, f: number): number[][][] {
  * - `small`: conv 6 5×5 tanh (valid) → max-pool 2 → conv 8 3×3 tanh (same) → max-pool 2 →
  *   flatten → dense. On 14×14 inputs: 596 weights in W, 4·33 in U, 6·33 = 198 in Θ.
  * - `paper` (Chen et al. 2020, Table A, MNIST): conv 32 5×5 tanh → max-pool 2 → conv 64
- *   5×5 tanh → max-pool 2 → flatten → dense, with `same` padding as in TensorFlow's
- *   MNIST tutorial net it follows.
+ *   5×5 tanh → max-pool 2 → flatten → dense. The table gives no padding; this uses
+ *   `same`, as TensorFlow's classic MNIST CNN does (28×28 → 7×7×64 = 3,136 features).
  */
 export function buildModel(kind: 'small' | 'paper', side: number, classes: number, head: string, seed: number): tf.Sequential {
   const glorot = (k: number): ReturnType<typeof tf.initializers.glorotUniform> => tf.initializers.glorotUniform({ seed: seed * 1000 + k });
@@ -295,11 +295,15 @@ export function buildModel(kind: 'small' | 'paper', side: number, classes: numbe
       biasInitializer: 'zeros',
       ...(inputShape ? { inputShape } : {}),
     });
-  const spec = kind === 'small' ? { f1: 6, k1: 5, p1: 'valid', f2: 8, k2: 3, p2: 'same' } as const : { f1: 32, k1: 5, p1: 'same', f2: 64, k2: 5, p2: 'same' } as const;
+  const spec = kind === 'small' ? { f1: 6, k1: 5, p1: 'valid', f2: 8, k2: 3 } as const : { f1: 32, k1: 5, p1: 'same', f2: 64, k2: 5 } as const;
+  // Spatial size after conv1, pool1, conv2 ('same'), pool2: tfjs-layers builds a 0×0 output silently.
+  const conv1Side = spec.p1 === 'valid' ? side - spec.k1 + 1 : side;
+  const pooled = Math.floor(Math.floor(conv1Side / 2) / 2);
+  if (pooled < 1) throw new Error(`the ${kind} model needs larger images than ${side}x${side}: use a smaller --downsample`);
   const model = tf.sequential({ name: `${head}_model` });
   model.add(conv('conv1', spec.f1, spec.k1, spec.p1, 1, [side, side, 1]));
   model.add(tf.layers.maxPooling2d({ name: 'pool1', poolSize: 2, strides: 2 }));
-  model.add(conv('conv2', spec.f2, spec.k2, spec.p2, 2));
+  model.add(conv('conv2', spec.f2, spec.k2, 'same', 2));
   model.add(tf.layers.maxPooling2d({ name: 'pool2', poolSize: 2, strides: 2 }));
   model.add(tf.layers.flatten({ name: 'flatten' }));
   // The heads differ in size; the seed differs too, so they are not copies of each other.
@@ -351,65 +355,74 @@ export async function makeWorkspace(o: MakeOptions): Promise<string> {
   const trainLabelsFile = file('train-labels-idx1-ubyte.gz');
   const testImagesFile = file('t10k-images-idx3-ubyte.gz');
   const testLabelsFile = file('t10k-labels-idx1-ubyte.gz');
-  fs.mkdirSync(o.out, { recursive: true });
   const side = SIDE / o.downsample;
 
-  let datasets: { pretrain: unknown; finetuneTrain: unknown; finetuneTest: unknown };
-  if (o.format === 'jsonl') {
-    const trainLabels = readIdxUint8(trainLabelsFile).data;
-    const testLabels = readIdxUint8(testLabelsFile).data;
-    const trainImages = readIdxUint8(trainImagesFile);
-    const testImages = readIdxUint8(testImagesFile);
-    // One generator per split, so that changing one count leaves the other splits alone.
-    const splits = {
-      pretrain: { file: 'data/pretrain.jsonl', prefix: 'pre', classes: o.pretrainClasses, indices: chooseBalanced(trainLabels, o.pretrainClasses, o.pretrainCount, seededRandom(o.seed * 3 + 1), 'pretraining') },
-      finetuneTrain: { file: 'data/finetune_train.jsonl', prefix: 'ft', classes: o.finetuneClasses, indices: chooseBalanced(trainLabels, o.finetuneClasses, o.finetuneCount, seededRandom(o.seed * 3 + 2), 'finetuning') },
-      finetuneTest: { file: 'data/finetune_test.jsonl', prefix: 'test', classes: o.finetuneClasses, indices: chooseBalanced(testLabels, o.finetuneClasses, o.testCount, seededRandom(o.seed * 3 + 3), 'test') },
-    };
-    fs.mkdirSync(path.join(o.out, 'data'), { recursive: true });
-    writeJsonl(o.out, splits.pretrain, trainImages, trainLabels, o.downsample);
-    writeJsonl(o.out, splits.finetuneTrain, trainImages, trainLabels, o.downsample);
-    writeJsonl(o.out, splits.finetuneTest, testImages, testLabels, o.downsample);
-    datasets = { pretrain: splits.pretrain.file, finetuneTrain: splits.finetuneTrain.file, finetuneTest: splits.finetuneTest.file };
-  } else {
-    // The dataset object form: the first N examples of the classes, in file order.
-    const idx = (x: string, y: string, classes: readonly number[], limit: number): unknown => ({ format: 'idx', x, y, scale: 1 / 255, classes, limit });
-    datasets = {
-      pretrain: idx(trainImagesFile, trainLabelsFile, o.pretrainClasses, o.pretrainCount),
-      finetuneTrain: idx(trainImagesFile, trainLabelsFile, o.finetuneClasses, o.finetuneCount),
-      finetuneTest: idx(testImagesFile, testLabelsFile, o.finetuneClasses, o.testCount),
-    };
-  }
-
+  // Everything that can fail (a model that does not fit the images, a class with too few
+  // examples, a missing file) is done before the first file is written.
   const pre = buildModel(o.model, side, o.pretrainClasses.length, 'pretrain_head', o.seed);
   const fin = buildModel(o.model, side, o.finetuneClasses.length, 'finetune_head', o.seed);
   try {
+    let datasets: { pretrain: unknown; finetuneTrain: unknown; finetuneTest: unknown };
+    let writeData: () => void = () => undefined;
+    if (o.format === 'jsonl') {
+      const trainLabels = readIdxUint8(trainLabelsFile).data;
+      const testLabels = readIdxUint8(testLabelsFile).data;
+      const trainImages = readIdxUint8(trainImagesFile);
+      const testImages = readIdxUint8(testImagesFile);
+      // One generator per split, so that changing one count leaves the other splits alone.
+      const splits = {
+        pretrain: { file: 'data/pretrain.jsonl', prefix: 'pre', classes: o.pretrainClasses, indices: chooseBalanced(trainLabels, o.pretrainClasses, o.pretrainCount, seededRandom(o.seed * 3 + 1), 'pretraining') },
+        finetuneTrain: { file: 'data/finetune_train.jsonl', prefix: 'ft', classes: o.finetuneClasses, indices: chooseBalanced(trainLabels, o.finetuneClasses, o.finetuneCount, seededRandom(o.seed * 3 + 2), 'finetuning') },
+        finetuneTest: { file: 'data/finetune_test.jsonl', prefix: 'test', classes: o.finetuneClasses, indices: chooseBalanced(testLabels, o.finetuneClasses, o.testCount, seededRandom(o.seed * 3 + 3), 'test') },
+      };
+      writeData = () => {
+        fs.mkdirSync(path.join(o.out, 'data'), { recursive: true });
+        writeJsonl(o.out, splits.pretrain, trainImages, trainLabels, o.downsample);
+        writeJsonl(o.out, splits.finetuneTrain, trainImages, trainLabels, o.downsample);
+        writeJsonl(o.out, splits.finetuneTest, testImages, testLabels, o.downsample);
+      };
+      datasets = { pretrain: splits.pretrain.file, finetuneTrain: splits.finetuneTrain.file, finetuneTest: splits.finetuneTest.file };
+    } else {
+      for (const f of [trainImagesFile, trainLabelsFile, testImagesFile, testLabelsFile]) {
+        if (!fs.existsSync(f)) throw new Error(`${f} is missing (apt install dataset-fashion-mnist, or pass --data-dir)`);
+      }
+      // The dataset object form: the first N examples of the classes, in file order.
+      const idx = (x: string, y: string, classes: readonly number[], limit: number): unknown => ({ format: 'idx', x, y, scale: 1 / 255, classes, limit });
+      datasets = {
+        pretrain: idx(trainImagesFile, trainLabelsFile, o.pretrainClasses, o.pretrainCount),
+        finetuneTrain: idx(trainImagesFile, trainLabelsFile, o.finetuneClasses, o.finetuneCount),
+        finetuneTest: idx(testImagesFile, testLabelsFile, o.finetuneClasses, o.testCount),
+      };
+    }
+
+    fs.mkdirSync(o.out, { recursive: true });
+    writeData();
     await saveModel(pre, path.join(o.out, 'pretrain'));
     await saveModel(fin, path.join(o.out, 'finetune'));
+
+    const names = (cs: readonly number[]): string => cs.map((c) => CLASS_NAMES[c]).join(', ');
+    const config = {
+      version: 1,
+      description: `Fashion-MNIST ${side}x${side}: pretraining on ${names(o.pretrainClasses)}; finetuning on ${names(o.finetuneClasses)}. Made by scripts/makeFashionWorkspace.ts.`,
+      sharedLayers: ['conv1', 'conv2'],
+      pretrain: { model: 'pretrain/model.json', train: datasets.pretrain, loss: 'softmax_cross_entropy' },
+      finetune: {
+        model: 'finetune/model.json',
+        train: datasets.finetuneTrain,
+        test: datasets.finetuneTest,
+        loss: 'softmax_cross_entropy',
+        embedding: o.embedding,
+      },
+      influence: o.influence,
+      training: o.training,
+    };
+    const configPath = path.join(o.out, 'msif.json');
+    fs.writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n');
+    return configPath;
   } finally {
     pre.dispose();
     fin.dispose();
   }
-
-  const names = (cs: readonly number[]): string => cs.map((c) => CLASS_NAMES[c]).join(', ');
-  const config = {
-    version: 1,
-    description: `Fashion-MNIST ${side}x${side}: pretraining on ${names(o.pretrainClasses)}; finetuning on ${names(o.finetuneClasses)}. Made by scripts/makeFashionWorkspace.ts.`,
-    sharedLayers: ['conv1', 'conv2'],
-    pretrain: { model: 'pretrain/model.json', train: datasets.pretrain, loss: 'softmax_cross_entropy' },
-    finetune: {
-      model: 'finetune/model.json',
-      train: datasets.finetuneTrain,
-      test: datasets.finetuneTest,
-      loss: 'softmax_cross_entropy',
-      embedding: o.embedding,
-    },
-    influence: o.influence,
-    training: o.training,
-  };
-  const configPath = path.join(o.out, 'msif.json');
-  fs.writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n');
-  return configPath;
 }
 
 /** Accuracy of a stage's model on one of its datasets. */
@@ -433,12 +446,13 @@ export async function main(argv: readonly string[]): Promise<void> {
   process.stderr.write(`wrote ${configPath}\n`);
   if (!o.train) return;
   process.stderr.write(`training on ${backend.name}\n`);
-  let lastLine = '';
   const result = await runTrain(configPath, {
     log: (line) => process.stderr.write(`${line}\n`),
     onProgress: (p) => {
-      if (p.message !== lastLine && /epoch (\d+)\/\1\b|epoch (1|[0-9]*0)\//.test(p.message)) process.stderr.write(`${p.message}\n`);
-      lastLine = p.message;
+      // Epoch lines: the first, every tenth of the way, and the last.
+      const m = /epoch (\d+)\/(\d+)/.exec(p.message);
+      const [e, n] = [Number(m?.[1]), Number(m?.[2])];
+      if (m && (e === 1 || e === n || e % Math.max(1, Math.round(n / 10)) === 0)) process.stderr.write(`${p.message}\n`);
     },
   });
   const summary = {

@@ -8,19 +8,25 @@
 #     bash scripts/setup-code-server.sh          # or: npm run setup:e2e
 #     bash scripts/setup-code-server.sh --force  # redo every step
 #
-# Idempotent: every step may run again; a stamp in node_modules/code-server skips them all
+# Idempotent: every step may run again; a stamp in test/e2e/tools/node_modules/code-server skips them all
 # once setup succeeded (a fresh `npm ci` removes the stamp with node_modules).
 # Needs (Debian): apt-get install -y chromium libkrb5-dev ripgrep python3 make g++
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-CS="$ROOT/node_modules/code-server"
+TOOLS="$ROOT/test/e2e/tools"
+CS="$TOOLS/node_modules/code-server"
 VS="$CS/lib/vscode"
 STAMP="$CS/.msif-e2e-setup"
 FORCE=0
 [ "${1:-}" = "--force" ] && FORCE=1
 
 die() { echo "setup-code-server: $*" >&2; exit 1; }
-[ -d "$VS" ] || die "node_modules/code-server missing: run npm ci --ignore-scripts (or npm install --ignore-scripts) first"
+# code-server and vsce live in their own package (test/e2e/tools), installed with scripts
+# off: code-server's postinstall fails as root and downloads from GitHub.
+if [ ! -d "$VS" ] || [ "$FORCE" = 1 ]; then
+  (cd "$TOOLS" && npm ci --ignore-scripts --no-audit --no-fund) || die "npm ci in test/e2e/tools failed"
+fi
+[ -d "$VS" ] || die "test/e2e/tools/node_modules/code-server missing after npm ci"
 RG="$(command -v rg || true)"
 [ -n "$RG" ] || die "ripgrep missing: apt-get install -y ripgrep"
 command -v krb5-config >/dev/null || die "libkrb5-dev missing (kerberos build): apt-get install -y libkrb5-dev"
@@ -48,7 +54,7 @@ t0=$SECONDS
 
 # code-server requires argon2 at import time, even with --auth none; the prebuilt binary's
 # download (GitHub) fails, so node-gyp builds it from source (Node headers from npm's nodedir).
-(cd "$ROOT" && npm rebuild argon2 --no-audit --no-fund)
+(cd "$TOOLS" && npm rebuild argon2 --no-audit --no-fund)
 
 cd "$VS"
 # The VS Code server's own dependencies (what postinstall.sh would npm install).

@@ -28,7 +28,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { BrowserContext, FrameLocator, Locator, Page, Request } from 'playwright-core';
 
 export const ROOT = path.resolve(__dirname, '../..');
-const CODE_SERVER = path.join(ROOT, 'node_modules/code-server');
+const CODE_SERVER = path.join(ROOT, 'test/e2e/tools/node_modules/code-server');
 const ENTRY = path.join(CODE_SERVER, 'out/node/entry.js');
 /** Written by scripts/setup-code-server.sh when every step succeeded. */
 const SETUP_STAMP = path.join(CODE_SERVER, '.msif-e2e-setup');
@@ -62,7 +62,7 @@ const SETTINGS: Record<string, unknown> = {
  */
 export function checkE2eSetup(options: { readonly extension?: boolean } = {}): void {
   const missing: string[] = [];
-  if (!existsSync(ENTRY)) missing.push('node_modules/code-server (a devDependency: npm ci --ignore-scripts)');
+  if (!existsSync(ENTRY)) missing.push('test/e2e/tools/node_modules/code-server (npm run setup:e2e installs it)');
   else if (!existsSync(SETUP_STAMP)) missing.push('the code-server setup (scripts/setup-code-server.sh has not completed)');
   if (!existsSync(CHROMIUM)) missing.push(`${CHROMIUM} (apt-get install -y chromium)`);
   if (!existsSync(path.join(ROOT, 'node_modules/playwright-core'))) missing.push('node_modules/playwright-core');

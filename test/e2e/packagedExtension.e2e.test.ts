@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { E2eSession, ROOT, listPaletteCommands, runCommand, webviewFrame } from './harness';
 
-const VSCE = path.join(ROOT, 'node_modules/@vscode/vsce/vsce');
+const VSCE = path.join(ROOT, 'test/e2e/tools/node_modules/@vscode/vsce/vsce');
 
 function vsce(args: readonly string[]): string {
   const r = spawnSync(process.execPath, [VSCE, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
