@@ -50,6 +50,10 @@ export async function initBackend(preference: BackendPreference = 'auto'): Promi
     const error = await tryBackend(name);
     if (error === undefined) {
       tried.push({ name });
+      // `native` wins on large models, `wasm` on small ones (less per-op overhead): with
+      // both available, backendProbe.ts times each on the model before a job.
+      racing = wanted === 'auto' && name === 'native' && (await tryBackend('wasm')) === undefined ? ['native', 'wasm'] : [];
+      if (racing.length > 0) await start(name);
       return { name: tf.getBackend(), reason: describeChoice(name, wanted, fromEnv, tried), tried };
     }
     tried.push({ name, error });
@@ -58,6 +62,20 @@ export async function initBackend(preference: BackendPreference = 'auto'): Promi
   throw new MsifError('usage', `backend '${wanted}' is not available (${why})`, {
     expected: `one of ${BACKEND_PREFERENCES.join(', ')}`,
   });
+}
+
+/** Backends `auto` found available and whose speed depends on the model (see {@link initBackend}). */
+let racing: BackendName[] = [];
+
+/** The backends to time on a model before a job; empty when the choice is already made. */
+export function racingBackends(): readonly string[] {
+  return racing;
+}
+
+/** Switches to an initialised backend (one of {@link racingBackends}). */
+export async function useBackend(name: string): Promise<void> {
+  if (!(await tf.setBackend(name))) throw new Error(`backend ${name} did not start`);
+  await tf.ready();
 }
 
 function parsePreference(value: string): BackendPreference {

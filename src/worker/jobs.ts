@@ -18,6 +18,7 @@ import { trainStage } from '../engine/train/trainStage';
 import { openDataset } from './datasets/openDataset';
 import type { Dataset } from './datasets/dataset';
 import { loadModel, saveModelWeights } from './modelFiles';
+import { chooseBackendForModel } from './backendProbe';
 
 export interface JobContext {
   readonly signal?: AbortSignal;
@@ -48,6 +49,9 @@ export async function loadWorkspace(configPath: string, ctx: JobContext = {}): P
     throw new MsifError('config', `cannot read the workspace config (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: configPath, expected: 'an msif.json file' });
   }
   const config = parseWorkspaceConfig(text, configPath);
+  progress(ctx, 'load', 0, 'choosing the backend');
+  const probed = await chooseBackendForModel(config.pretrain.model, config.pretrain.loss);
+  if (probed) ctx.log?.(probed);
   progress(ctx, 'load', 0, 'loading models');
   const pretrainModel = await loadModel(config.pretrain.model, 'pretrain.model');
   let finetuneModel: Model | undefined;

@@ -102,24 +102,20 @@ describe('examples/fashion-mnist-small', () => {
     for (const s of report.diagnostics.solves) {
       assert.equal(s.converged, true, `${s.system} solve: relative residual ${s.relativeResidual} after ${s.iterations} iterations`);
       assert.equal(s.negativeCurvatureAt, null, `${s.system} solve met negative curvature`);
-      assert.ok(s.relativeResidual <= report.settings.cgTolerance, `${s.system} residual ${s.relativeResidual}`);
+      // The engine calls a solve converged at a true residual ≤ 10 × cgTolerance.
+      assert.ok(s.relativeResidual <= 10 * report.settings.cgTolerance, `${s.system} residual ${s.relativeResidual}`);
     }
     assert.deepEqual(report.diagnostics.warnings, []);
   });
 });
 
 describe('scripts/makeFashionWorkspace.ts', { skip: HAVE_FASHION ? false : `${FASHION} is missing (apt install dataset-fashion-mnist)` }, () => {
+  // 14×14 images (the smallest the small CNN takes after --downsample); 10 / 7 / 6 examples.
+  const TINY = ['--pretrain-count', '10', '--finetune-count', '7', '--test-count', '6', '--downsample', '2', '--seed', '3', '--backend', 'cpu'];
   let tmp: string;
-
-  before(async () => {
-    tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'msif-fashion-'));
-  });
-
-  after(async () => {
-    await fs.rm(tmp, { recursive: true, force: true });
-  });
-
-  const TINY = ['--pretrain-count', '10', '--finetune-count', '7', '--test-count', '6', '--downsample', '4', '--seed', '3', '--backend', 'cpu'];
+  let a: string;
+  let b: string;
+  let runs: { status: number | null; stderr: string }[];
 
   function make(out: string, extra: readonly string[] = []): { status: number | null; stderr: string } {
     const env = { ...process.env };
@@ -137,13 +133,19 @@ describe('scripts/makeFashionWorkspace.ts', { skip: HAVE_FASHION ? false : `${FA
       .sort();
   }
 
+  before(async () => {
+    tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'msif-fashion-'));
+    a = path.join(tmp, 'a');
+    b = path.join(tmp, 'b');
+    runs = [make(a), make(b)];
+  });
+
+  after(async () => {
+    await fs.rm(tmp, { recursive: true, force: true });
+  });
+
   test('two runs with the same options write byte-identical files', async () => {
-    const a = path.join(tmp, 'a');
-    const b = path.join(tmp, 'b');
-    for (const out of [a, b]) {
-      const r = make(out);
-      assert.equal(r.status, 0, r.stderr);
-    }
+    for (const r of runs) assert.equal(r.status, 0, r.stderr);
     const files = await listFiles(a);
     assert.deepEqual(files, ['data/finetune_test.jsonl', 'data/finetune_train.jsonl', 'data/pretrain.jsonl', 'finetune/model.json', 'finetune/weights.bin', 'msif.json', 'pretrain/model.json', 'pretrain/weights.bin']);
     assert.deepEqual(await listFiles(b), files);
@@ -154,32 +156,41 @@ describe('scripts/makeFashionWorkspace.ts', { skip: HAVE_FASHION ? false : `${FA
   });
 
   test('the workspace loads; its splits are balanced, disjoint in classes and renumbered', async () => {
-    const dir = path.join(tmp, 'a');
     await initBackend();
-    const ws = await loadWorkspace(path.join(dir, 'msif.json'));
+    const ws = await loadWorkspace(path.join(a, 'msif.json'));
     try {
-      assert.deepEqual(ws.pretrainModel.graph.inputShape, [7, 7, 1]);
+      assert.deepEqual(ws.pretrainModel.graph.inputShape, [14, 14, 1]);
       assert.equal(ws.pretrainTrain.count, 10);
       assert.equal(ws.finetuneTrain.count, 7);
       assert.equal(ws.finetuneTest.count, 6);
     } finally {
       ws.dispose();
     }
-    const pre = await readJsonl(path.join(dir, 'data/pretrain.jsonl'));
-    const fin = await readJsonl(path.join(dir, 'data/finetune_train.jsonl'));
+    const pre = await readJsonl(path.join(a, 'data/pretrain.jsonl'));
+    const fin = await readJsonl(path.join(a, 'data/finetune_train.jsonl'));
     const count = (rows: { y: number }[], k: number): number[] => Array.from({ length: k }, (_, c) => rows.filter((r) => r.y === c).length);
     // 10 over 4 classes: 3, 3, 2, 2; 7 over 6 classes: 2, 1, 1, 1, 1, 1.
     assert.deepEqual(count(pre, 4), [3, 3, 2, 2]);
     assert.deepEqual(count(fin, 6), [2, 1, 1, 1, 1, 1]);
     const preNames = new Set(pre.map((r) => r.text));
     assert.ok(fin.every((r) => !preNames.has(r.text)), 'finetuning classes are not pretraining classes');
-    assert.equal(pre[0]?.id, 'pre-00000');
+    assert.deepEqual(new Set(pre.map((r) => r.id)).size, 10);
+    assert.equal(pre.filter((r) => r.id === 'pre-00000').length, 1);
   });
 
-  test('overlapping class lists are refused', () => {
-    const r = make(path.join(tmp, 'overlap'), ['--pretrain-classes', '0,1', '--finetune-classes', '1,2']);
+  test('overlapping class lists are refused, and nothing is written', () => {
+    const out = path.join(tmp, 'overlap');
+    const r = make(out, ['--pretrain-classes', '0,1', '--finetune-classes', '1,2']);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /disjoint/);
-    assert.equal(existsSync(path.join(tmp, 'overlap')), false);
+    assert.equal(existsSync(out), false);
+  });
+
+  test('a model that does not fit the image size is refused before anything is written', () => {
+    const out = path.join(tmp, 'tiny-images');
+    const r = make(out, ['--downsample', '4']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /needs larger images than 7x7/);
+    assert.equal(existsSync(out), false);
   });
 });

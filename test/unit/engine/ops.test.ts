@@ -28,7 +28,7 @@ const CASES: Case[] = [
 /** ∂/∂(x, K) of Σ R ⊙ conv2d(x, K), by `grad` on the named backend. */
 async function gradients(backend: string, c: Case, engine: boolean): Promise<[Float32Array, Float32Array]> {
   await tf.setBackend(backend);
-  return tf.tidy(() => {
+  const [gx, gk] = tf.tidy(() => {
     const x = tf.randomNormal(c.x, 0, 1, 'float32', 1) as tf.Tensor4D;
     const k = tf.randomNormal(c.k, 0, 1, 'float32', 2) as tf.Tensor4D;
     const conv = (a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D => (engine ? conv2d(a, b, c.strides, c.padding) : tf.conv2d(a, b, c.strides, c.padding));
@@ -36,6 +36,7 @@ async function gradients(backend: string, c: Case, engine: boolean): Promise<[Fl
     const [gx, gk] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(r, conv(a as tf.Tensor4D, b as tf.Tensor4D))))([x, k]);
     return [(gx as tf.Tensor).dataSync() as Float32Array, (gk as tf.Tensor).dataSync() as Float32Array];
   });
+  return [gx as Float32Array, gk as Float32Array];
 }
 
 function assertClose(a: Float32Array, e: Float32Array, what: string): void {
