@@ -160,5 +160,44 @@ describe('msif CLI', () => {
     });
   });
 
-  // End-to-end traces on examples/fashion-mnist-small go in their own describe block here.
+  describe('the bundled example workspace (examples/fashion-mnist-small)', () => {
+    const config = path.join(ROOT, 'examples/fashion-mnist-small/msif.json');
+
+    test('trace --test <id> --case updated: a full report on stdout, contract fields filled', () => {
+      const run = msif(['trace', '--config', config, '--test', 'test-00003', '--case', 'updated', '--top', '4']);
+      assert.equal(run.status, 0, run.stderr);
+      const report = JSON.parse(run.stdout) as TraceReport;
+      assert.equal(report.version, 1);
+      assert.equal(report.case, 'updated');
+      assert.deepEqual(report.test.map((t) => t.id), ['test-00003']);
+      assert.equal(report.pretrainCount, 2000);
+      assert.equal(report.scores.length, 2000);
+      assert.ok(report.scores.every(Number.isFinite));
+      assert.equal(report.harmful.length, 4);
+      assert.equal(report.helpful.length, 4);
+      for (const e of report.harmful) assert.equal(e.score, report.scores[e.index]);
+      assert.ok(report.harmful.every((e, i, a) => e.score > 0 && (i === 0 || (a[i - 1] as typeof e).score >= e.score)));
+      assert.ok(report.helpful.every((e, i, a) => e.score < 0 && (i === 0 || (a[i - 1] as typeof e).score <= e.score)));
+      assert.equal(report.settings.pretrainDamping, 0.03);
+      assert.ok(report.diagnostics.cgResidual.length > 0);
+      assert.ok(report.diagnostics.solves.length === 2);
+      assert.ok(['native', 'wasm', 'cpu', 'tensorflow'].includes(report.diagnostics.backend));
+    });
+
+    test('trace --test misclassified: the sum over the misclassified points (eq. 8), summary on stdout', async () => {
+      const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'msif-example-'));
+      try {
+        const out = path.join(dir, 'report.json');
+        const run = msif(['trace', '--config', config, '--test', 'misclassified', '--top', '5', '--out', out]);
+        assert.equal(run.status, 0, run.stderr);
+        const report = JSON.parse(await fs.readFile(out, 'utf8')) as TraceReport;
+        assert.ok(report.test.length > 1);
+        assert.ok(report.test.every((t) => t.label !== t.prediction));
+        assert.match(run.stdout, /Most harmful/);
+        assert.ok(run.stdout.includes(report.harmful[0]?.id ?? '?'));
+      } finally {
+        await fs.rm(dir, { recursive: true, force: true });
+      }
+    });
+  });
 });
