@@ -18,6 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/worker/backend';
 import { loadWorkspace, runTrain } from '../src/worker/jobs';
 import { evaluateExamples } from '../src/engine/influence/influenceScores';
+import { seededRandom } from '../src/engine/influence/sampling';
 
 /** Fashion-MNIST's class names, by label. */
 export const CLASS_NAMES: readonly string[] = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
@@ -208,18 +209,6 @@ export function readIdxUint8(file: string): IdxBytes {
 }
 
 // ---- seeded choice -----------------------------------------------------------------
-
-/** mulberry32: a small seeded generator of floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffle<T>(items: T[], rand: () => number): T[] {
   for (let i = items.length - 1; i > 0; i--) {

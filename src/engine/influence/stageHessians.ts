@@ -9,8 +9,10 @@ import type { BatchSet } from '../batches';
 import { yieldToEventLoop } from '../batches';
 import { throwIfAborted } from '../cancel';
 import { solveDamped, type SymmetricOperator } from '../linalg/conjugateGradient';
-import { eigenSolve, symmetricEigen, type Eigen } from '../linalg/symmetricEigen';
+import { eigenSolve, spectralApply, symmetricEigen, type Eigen } from '../linalg/symmetricEigen';
 import { axpy, combine, norm } from '../linalg/vector';
+
+const identity = (mu: number): number => mu;
 
 /** Above this dimension `solver: "auto"` uses CG instead of the exact dense solver. */
 export const AUTO_EXACT_MAX_DIMENSION = 400;
@@ -118,9 +120,9 @@ export class InverseHessian {
     const e = await this.decomposition();
     const x = eigenSolve(e, b, o.damping, o.dampingForm);
     // Residual of the damped system, computed from the decomposition in float64.
-    const hx = eigenApply(e, x);
-    const ax = o.dampingForm === 'plain' ? axpy(o.damping, x, hx) : axpy(o.damping, x, eigenApply(e, hx));
-    const rhs = o.dampingForm === 'plain' ? b : eigenApply(e, b);
+    const hx = spectralApply(e, x, identity);
+    const ax = o.dampingForm === 'plain' ? axpy(o.damping, x, hx) : axpy(o.damping, x, spectralApply(e, hx, identity));
+    const rhs = o.dampingForm === 'plain' ? b : spectralApply(e, b, identity);
     const rn = norm(rhs);
     const rel = rn === 0 ? 0 : norm(combine(1, rhs, -1, ax)) / rn;
     const minEig = e.values[0] ?? 0;
@@ -169,22 +171,4 @@ export class InverseHessian {
     this.eigen = symmetricEigen(h, n, this.o.signal);
     return this.eigen;
   }
-}
-
-/** H x from a decomposition. */
-function eigenApply(e: Eigen, x: Float64Array): Float64Array {
-  const { n, values, vectors } = e;
-  const c = new Float64Array(n);
-  for (let k = 0; k < n; k++) {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += (vectors[i * n + k] as number) * (x[i] as number);
-    c[k] = s * (values[k] as number);
-  }
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let k = 0; k < n; k++) s += (vectors[i * n + k] as number) * (c[k] as number);
-    out[i] = s;
-  }
-  return out;
 }

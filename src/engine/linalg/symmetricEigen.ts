@@ -84,13 +84,17 @@ export function symmetricEigen(h: Float64Array, n: number, signal?: AbortSignal)
  * still computed (exactly), and the caller reports the negative eigenvalue.
  */
 export function eigenSolve(e: Eigen, b: Float64Array, damping: number, form: DampingForm): Float64Array {
+  return spectralApply(e, b, form === 'plain' ? (mu) => 1 / (mu + damping) : (mu) => mu / (mu * mu + damping));
+}
+
+/** f(H) b = V diag(f(μ_k)) Vᵀ b, for a function f of the eigenvalues. */
+export function spectralApply(e: Eigen, b: Float64Array, f: (mu: number) => number): Float64Array {
   const { n, values, vectors } = e;
   const coef = new Float64Array(n);
   for (let k = 0; k < n; k++) {
     let s = 0;
     for (let i = 0; i < n; i++) s += (vectors[i * n + k] as number) * (b[i] as number);
-    const mu = values[k] as number;
-    coef[k] = form === 'plain' ? s / (mu + damping) : (s * mu) / (mu * mu + damping);
+    coef[k] = s * f(values[k] as number);
   }
   const x = new Float64Array(n);
   for (let i = 0; i < n; i++) {
