@@ -50,7 +50,7 @@ export async function loadWorkspace(configPath: string, ctx: JobContext = {}): P
   }
   const config = parseWorkspaceConfig(text, configPath);
   progress(ctx, 'load', 0, 'choosing the backend');
-  const probed = await chooseBackendForModel(config.pretrain.model, config.pretrain.loss);
+  const probed = await chooseBackendForModel(config.pretrain.model);
   if (probed) ctx.log?.(probed);
   progress(ctx, 'load', 0, 'loading models');
   const pretrainModel = await loadModel(config.pretrain.model, 'pretrain.model');

@@ -58,7 +58,11 @@ export class Model {
   /** Whether the input holds integer ids (the first layer after the input is an Embedding). */
   readonly integerInput: boolean;
 
-  private constructor(graph: ModelGraph, specs: ParamSpec[], outputShape: number[], params: tf.Tensor[], file: string) {
+  /** Multiply-adds of one example's forward pass (dense and convolution layers). */
+  readonly multiplyAdds: number;
+
+  private constructor(graph: ModelGraph, specs: ParamSpec[], outputShape: number[], params: tf.Tensor[], file: string, multiplyAdds: number) {
+    this.multiplyAdds = multiplyAdds;
     this.graph = graph;
     this.paramSpecs = specs;
     this.size = specs.reduce((s, p) => s + p.size, 0);
@@ -72,7 +76,7 @@ export class Model {
   static fromArtifacts(a: ModelArtifacts): Model {
     const json = asObject(a.modelJson);
     const graph = parseTopology(json?.['modelTopology'], a.file);
-    const { specs, outputShape } = inferParams(graph, a.file);
+    const { specs, outputShape, multiplyAdds } = inferParams(graph, a.file);
     const manifest = json?.['weightsManifest'];
     if (!Array.isArray(manifest)) throw new MsifError('model', 'has no weights manifest', { file: a.file, field: 'weightsManifest', expected: 'an array of {paths, weights}' });
     const entries: tf.io.WeightsManifestEntry[] = [];
@@ -104,7 +108,7 @@ export class Model {
     });
     const kept = new Set(params);
     for (const t of Object.values(decoded)) if (!kept.has(t)) t.dispose();
-    return new Model(graph, stored, outputShape, params, a.file);
+    return new Model(graph, stored, outputShape, params, a.file, multiplyAdds);
   }
 
   /** Parameter specs of the layers named in `layers`, in order. */
@@ -306,7 +310,7 @@ function pool(layer: Extract<LayerSpec, { kind: 'pool2d' }>, x: Dual): Dual {
 }
 
 /** Shapes of every parameter, by propagating shapes through the graph. */
-function inferParams(graph: ModelGraph, file: string): { specs: ParamSpec[]; outputShape: number[] } {
+function inferParams(graph: ModelGraph, file: string): { specs: ParamSpec[]; outputShape: number[]; multiplyAdds: number } {
   const shapes = new Map<string, number[]>();
   const specs: ParamSpec[] = [];
   let offset = 0;
@@ -316,6 +320,7 @@ function inferParams(graph: ModelGraph, file: string): { specs: ParamSpec[]; out
     offset += size;
   };
   let out: number[] = [...graph.inputShape];
+  let multiplyAdds = 0;
   for (const node of graph.nodes) {
     const l = node.layer;
     const inName = node.inbound[0];
@@ -370,8 +375,12 @@ function inferParams(graph: ModelGraph, file: string): { specs: ParamSpec[]; out
         break;
     }
     shapes.set(l.name, out);
+    // Multiply-adds of the layer's forward pass, per example: dense and conv kernels.
+    const outSize = out.reduce((a, b) => a * b, 1);
+    if (l.kind === 'dense') multiplyAdds += outSize * (s[s.length - 1] as number);
+    if (l.kind === 'conv2d') multiplyAdds += outSize * l.kernelSize[0] * l.kernelSize[1] * (s[2] as number);
   }
-  return { specs, outputShape: out };
+  return { specs, outputShape: out, multiplyAdds };
 }
 
 function convOut(size: number, k: number, stride: number, padding: 'valid' | 'same'): number {

@@ -1,39 +1,74 @@
 /**
- * `auto` with both native and wasm available times a Hessian-vector product of the model
- * on each and keeps the faster, once per model file.
+ * `auto` with both native and wasm available chooses by the model's forward cost: the
+ * same choice in every process, so the CLI and the extension give the same scores.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, racingBackends } from '../../../src/worker/backend';
 import { chooseBackendForModel } from '../../../src/worker/backendProbe';
+import { loadModel } from '../../../src/worker/modelFiles';
+import { modelFiles, writeModelFiles } from '../../fixtures/tfjsArtifacts';
 
-const MODEL = path.resolve(__dirname, '../../../examples/fashion-mnist-small/pretrain/model.json');
+const SMALL = path.resolve(__dirname, '../../../examples/fashion-mnist-small/pretrain/model.json');
 
-test('the probe picks a racing backend by measurement and remembers it per model', async () => {
+/** The paper's MNIST CNN (Table A), saved to a temporary directory. */
+async function paperModel(dir: string): Promise<string> {
+  const m = tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 5, activation: 'tanh', name: 'conv1' }),
+      tf.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }),
+      tf.layers.conv2d({ filters: 64, kernelSize: 5, activation: 'tanh', name: 'conv2' }),
+      tf.layers.maxPooling2d({ poolSize: 2, name: 'pool2' }),
+      tf.layers.flatten({ name: 'flat' }),
+      tf.layers.dense({ units: 4, name: 'head' }),
+    ],
+  });
+  const file = writeModelFiles(dir, await modelFiles(m));
+  m.dispose();
+  return file;
+}
+
+test('multiply-adds per example: the example CNN and the paper CNN', async () => {
+  await initBackend('cpu');
+  const small = await loadModel(SMALL, 'model');
+  // conv1 10·10·6 outputs × 5·5·1, conv2 5·5·8 × 3·3·6, head 4 × 32.
+  assert.equal(small.multiplyAdds, 600 * 25 + 200 * 54 + 128);
+  small.dispose();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'msif-probe-'));
+  try {
+    const paper = await loadModel(await paperModel(dir), 'model');
+    // conv1 24·24·32 × 25, conv2 8·8·64 × 25·32, head 4 × 1024.
+    assert.equal(paper.multiplyAdds, 18432 * 25 + 4096 * 800 + 4096);
+    paper.dispose();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('auto races native and wasm: wasm for the small CNN, native for the paper CNN', async () => {
   const saved = process.env['MSIF_BACKEND'];
   delete process.env['MSIF_BACKEND'];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'msif-probe-'));
   try {
     const choice = await initBackend('auto');
-    const racing = racingBackends();
     if (choice.name !== 'native') {
-      // Without the native addon there is nothing to race: the probe does nothing.
-      assert.deepEqual(racing, []);
-      assert.equal(await chooseBackendForModel(MODEL, 'softmax_cross_entropy'), undefined);
+      // Without the native addon there is nothing to choose.
+      assert.deepEqual(racingBackends(), []);
+      assert.equal(await chooseBackendForModel(SMALL), undefined);
       return;
     }
-    assert.deepEqual([...racing], ['native', 'wasm']);
-    const line = await chooseBackendForModel(MODEL, 'softmax_cross_entropy');
-    assert.match(line ?? '', /^backend (native|wasm): fastest on this model \(Hessian-vector product on 64 examples: (native|wasm) \d+ ms, (native|wasm) \d+ ms\)$/);
-    const winner = tf.getBackend();
-    assert.ok(racing.includes(winner));
-    assert.ok(line?.startsWith(`backend ${winner}:`));
-    // Cached: no second measurement, same backend.
-    await tf.setBackend(winner === 'native' ? 'wasm' : 'native');
-    assert.equal(await chooseBackendForModel(MODEL, 'softmax_cross_entropy'), undefined);
-    assert.equal(tf.getBackend(), winner);
+    assert.deepEqual([...racingBackends()], ['native', 'wasm']);
+    assert.match((await chooseBackendForModel(SMALL)) ?? '', /^backend wasm: /);
+    assert.equal(tf.getBackend(), 'wasm');
+    const paper = await paperModel(dir);
+    assert.match((await chooseBackendForModel(paper)) ?? '', /^backend native: /);
+    assert.equal(tf.getBackend(), 'native');
   } finally {
     if (saved !== undefined) process.env['MSIF_BACKEND'] = saved;
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
