@@ -18,6 +18,8 @@
  * (`tf.engine().runKernel`) plus reading its output; GFLOP/s count 2 flops per
  * multiply-add. `native` runs OpenBLAS on its default thread count (src/worker/native/addon.ts:
  * 1 unless MSIF_NATIVE_THREADS says otherwise), `native-<n>t` on all n cores.
+ * `wasm` runs as the engine starts it: SIMD, on `MSIF_WASM_THREADS` threads, else one per
+ * idle core (src/worker/backend.ts `wasmThreads`; bench/README.md compares 1 and 2).
  *
  * The HVP is the engine's own (`accumulateHessianVectorProduct`, all parameters, softmax
  * cross-entropy) on the paper CNN (conv 32 5×5 tanh, max-pool 2, conv 64 5×5 tanh,
@@ -32,6 +34,8 @@ import { Model } from '../src/engine/model/model';
 import { ParamBlock, accumulateGradient, accumulateHessianVectorProduct, directionalDerivatives } from '../src/engine/autodiff/hessianVectorProduct';
 import type { TensorBatch } from '../src/engine/batches';
 import { registerNativeBackend } from '../src/worker/native/nativeBackend';
+import { wasmThreads } from '../src/worker/backend';
+import { describeWasm, startThreadedWasm } from '../src/worker/backendWasmThreads';
 import type { NativeRegistration } from '../src/worker/native/nativeBackend';
 import { artifactsOf } from '../test/unit/engine/layersFixtures';
 
@@ -63,10 +67,17 @@ if (requested.includes('native') && !nativeOk) console.error(`native backend ski
 async function use(column: string): Promise<void> {
   const name = column.startsWith('native') ? 'native' : column;
   if (nativeOk) (native as NativeRegistration).addon.setThreads(column === allCores ? cores : defaultThreads);
+  // wasm on the threads the engine would use ($MSIF_WASM_THREADS, else one per idle core): set once, at its first start.
+  if (name === 'wasm' && !wasmStarted) {
+    wasmStarted = true;
+    const { threads } = wasmThreads();
+    if (threads > 1) await startThreadedWasm(threads, async () => (await tf.setBackend('wasm')) && (await tf.ready(), true));
+  }
   await tf.setBackend(name);
   await tf.ready();
 }
 const defaultThreads = nativeOk ? (native as NativeRegistration).addon.info().threads : 1;
+let wasmStarted = false;
 
 // ---------------------------------------------------------------------------- profiling
 
@@ -308,6 +319,10 @@ async function main(): Promise<void> {
   if (flag('profile')) for (const b of new Set(backends.map((c) => (c.startsWith('native') ? 'native' : c)))) instrument(b);
   const loadBefore = os.loadavg();
   console.log(`backends: ${backends.join(', ')}; ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}; load ${loadBefore.map((l) => l.toFixed(1)).join(' ')}`);
+  if (backends.includes('wasm')) {
+    await use('wasm');
+    console.log(`wasm: ${await describeWasm()}`);
+  }
   if (nativeOk) {
     const info = (native as NativeRegistration).addon.info();
     console.log(`native: ${info.blas} (core ${info.corename}, ${info.threads} threads); kernels ${(native as NativeRegistration).kernels.join(', ')}`);
@@ -354,6 +369,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadBefore, loadAfter: os.loadavg(), node: process.version, tfjs: tf.version.tfjs },
     native: nativeOk ? { ...(native as NativeRegistration).addon.info(), kernels: (native as NativeRegistration).kernels } : { error: (native as { error: string }).error },
+    ...(backends.includes('wasm') ? { wasm: await describeWasm() } : {}),
     options: { backends, examples, batchSize, reps, cpuExamples: cpuExamplesOpt },
     kernels: kernelResults,
     engine: engineResults,

@@ -8,6 +8,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Tests state what they cache: the disk cache of influence solves (src/worker/ihvpCache.ts)
+# is off unless a test turns it on, so that no run depends on an earlier one.
+export MSIF_CACHE="${MSIF_CACHE:-off}"
+# OpenBLAS's results depend (at float32 rounding) on its thread count, which otherwise
+# follows the load at start-up: pin it, so that tests comparing two processes' scores
+# exactly (CLI against the extension) compare like with like.
+export MSIF_NATIVE_THREADS="${MSIF_NATIVE_THREADS:-1}"
+
 npm run typecheck
 npm run build
 node --import tsx --test --test-concurrency=1 $(find test/unit test/integration -name '*.test.ts' | sort)

@@ -54,7 +54,8 @@ export class HostConnection {
   }
 
   private message(method: string, params: unknown): IpcMessage {
-    return { id: `w:${this.nextId++}`, method, params };
+    // postMessage drops a field whose value is undefined, and the host requires `params`.
+    return { id: `w:${this.nextId++}`, method, params: params === undefined ? null : params };
   }
 
   private receive(data: unknown): void {

@@ -4,7 +4,7 @@
  */
 import './styles.css';
 import { LogCommand } from '../src/protocol/webviewProtocol';
-import type { ComparePanelModel, MisclassifiedPanelModel, PanelKind, PanelModel, TracePanelModel } from '../src/protocol/webviewProtocol';
+import type { ComparePanelModel, MisclassifiedPanelModel, PanelKind, PanelModel, TracePanelModel, ValidatePanelModel } from '../src/protocol/webviewProtocol';
 import { PanelApp } from './app';
 import type { PanelContext } from './app';
 import { registerComponents } from './components/toolkit';
@@ -12,6 +12,9 @@ import { HostConnection } from './ipc';
 import { comparePanel } from './panels/comparePanel';
 import { misclassifiedPanel } from './panels/misclassifiedPanel';
 import { tracePanel } from './panels/tracePanel';
+import { validatePanel } from './panels/validatePanel';
+import { cleansePanel } from './panels/cleansePanel';
+import { similarityPanel } from './panels/similarityPanel';
 import { vscodeApi } from './vscodeApi';
 
 function view(model: PanelModel, ctx: PanelContext): HTMLElement {
@@ -22,6 +25,12 @@ function view(model: PanelModel, ctx: PanelContext): HTMLElement {
       return misclassifiedPanel(model as MisclassifiedPanelModel, ctx);
     case 'compare':
       return comparePanel(model as ComparePanelModel, ctx);
+    case 'validate':
+      return validatePanel(model as ValidatePanelModel, ctx);
+    case 'cleanse':
+      return cleansePanel(model, ctx);
+    case 'similarity':
+      return similarityPanel(model, ctx);
   }
 }
 

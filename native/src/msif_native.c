@@ -21,8 +21,15 @@
  *   sumRows(x, out, rows, cols)                    out[r] = Σ_c x[r, c] (float64 accumulator)
  *   argMaxRows(x, out, rows, cols)                 out[r] = first argmax_c x[r, c] (Int32Array out)
  *   oneHot(indices, out, depth, on, off)           one-hot rows of Int32Array indices
+ *   sumColumns(x, out, rows, cols)                 out[c] = Σ_r x[r, c] (float64 accumulators)
+ *   maxPoolArgmax(x, out, pool)                    flat index of each window's first maximum
+ *   gatherFlat(x, indices, out)                    out[i] = x[indices[i]]
+ *   scatterAddFlat(dy, indices, out)               out[indices[i]] += dy[i] (out zeroed by the caller)
+ *   tanhSlope(a, t, out)                           out = (1 − a²)·t  (tanh's derivative from its output a)
+ *   tanhCurvature(a, t, g, out)                    out = −2·a·t·g    (its derivative in a)
  *
  * geom (Int32Array, 15): N H W C KH KW O OH OW strideH strideW dilationH dilationW padTop padLeft
+ * pool (Int32Array, 12): N H W C KH KW OH OW strideH strideW padTop padLeft
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -870,6 +877,152 @@ static napi_value one_hot(napi_env env, napi_callback_info cbi) {
   return NULL;
 }
 
+/*
+ * out[c] = Σ_r x[r·cols + c] in float64, r ascending: the same additions in the same order as
+ * tfjs's cpu Sum over leading axes (which transposes, then sums each row), without the transpose.
+ */
+static napi_value sum_columns(napi_env env, napi_callback_info cbi) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, cbi, &argc, argv, NULL, NULL));
+  Array xa, oa;
+  int64_t rows, cols;
+  if (argc < 4 || !get_f32(env, argv[0], &xa) || !get_f32(env, argv[1], &oa) || !get_i32(env, argv[2], &rows) || !get_i32(env, argv[3], &cols) || rows < 0 ||
+      cols < 0)
+    FAIL("sumColumns(x, out, rows, cols): bad arguments");
+  if ((size_t)(rows * cols) > xa.length || (size_t)cols > oa.length) FAIL("sumColumns: arrays too short");
+  double *acc = calloc(cols > 0 ? (size_t)cols : 1, sizeof(double));
+  if (!acc) FAIL("sumColumns: out of memory");
+  const float *x = xa.data;
+  for (int64_t r = 0; r < rows; r++) {
+    const float *p = x + r * cols;
+    for (int64_t c = 0; c < cols; c++) acc[c] += p[c];
+  }
+  float *o = oa.data;
+  for (int64_t c = 0; c < cols; c++) o[c] = (float)acc[c];
+  free(acc);
+  return NULL;
+}
+
+/*
+ * Max pooling's maximisers (NHWC): out[n, i, j, c] = the flat index into x of the first
+ * maximum of the window (rows, then columns; cells in the padding never count; the first
+ * real cell is taken when every value is NaN).
+ */
+static napi_value max_pool_argmax(napi_env env, napi_callback_info cbi) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, cbi, &argc, argv, NULL, NULL));
+  Array xa, oa, ga;
+  if (argc < 3 || !get_f32(env, argv[0], &xa) || !get_array(env, argv[1], &oa) || oa.type != napi_int32_array || !get_array(env, argv[2], &ga) ||
+      ga.type != napi_int32_array || ga.length != 12)
+    FAIL("maxPoolArgmax(x, out: Int32Array, pool: Int32Array(12)): bad arguments");
+  const int32_t *g = ga.data;
+  const int64_t n = g[0], h = g[1], w = g[2], c = g[3], kh = g[4], kw = g[5], oh = g[6], ow = g[7], sh = g[8], sw = g[9], pt = g[10], pl = g[11];
+  if (n < 0 || h < 1 || w < 1 || c < 1 || kh < 1 || kw < 1 || oh < 0 || ow < 0 || sh < 1 || sw < 1) FAIL("maxPoolArgmax: bad geometry");
+  if ((size_t)(n * h * w * c) > xa.length || (size_t)(n * oh * ow * c) > oa.length || n * h * w * c >= INT32_MAX) FAIL("maxPoolArgmax: arrays too short or too long");
+  const float *x = xa.data;
+  int32_t *out = oa.data;
+  for (int64_t b = 0; b < n; b++) {
+    for (int64_t i = 0; i < oh; i++) {
+      const int64_t r0 = i * sh - pt;
+      const int64_t a0 = r0 < 0 ? -r0 : 0, a1 = r0 + kh > h ? h - r0 : kh;
+      for (int64_t j = 0; j < ow; j++) {
+        const int64_t c0 = j * sw - pl;
+        const int64_t b0 = c0 < 0 ? -c0 : 0, b1 = c0 + kw > w ? w - c0 : kw;
+        int32_t *o = out + ((b * oh + i) * ow + j) * c;
+        const int64_t first = ((b * h + r0 + a0) * w + c0 + b0) * c;
+        for (int64_t ch = 0; ch < c; ch++) o[ch] = (int32_t)(first + ch);
+        for (int64_t a = a0; a < a1; a++) {
+          for (int64_t bb = b0; bb < b1; bb++) {
+            const int64_t base = ((b * h + r0 + a) * w + c0 + bb) * c;
+            const float *p = x + base;
+            for (int64_t ch = 0; ch < c; ch++) {
+              if (p[ch] > x[o[ch]]) o[ch] = (int32_t)(base + ch);
+            }
+          }
+        }
+      }
+    }
+  }
+  return NULL;
+}
+
+/* out[i] = x[indices[i]] (indices checked). */
+static napi_value gather_flat(napi_env env, napi_callback_info cbi) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, cbi, &argc, argv, NULL, NULL));
+  Array xa, ia, oa;
+  if (argc < 3 || !get_f32(env, argv[0], &xa) || !get_array(env, argv[1], &ia) || ia.type != napi_int32_array || !get_f32(env, argv[2], &oa))
+    FAIL("gatherFlat(x, indices: Int32Array, out): bad arguments");
+  if (ia.length > oa.length) FAIL("gatherFlat: out too short");
+  const float *x = xa.data;
+  const int32_t *idx = ia.data;
+  float *o = oa.data;
+  for (size_t i = 0; i < ia.length; i++) {
+    if (idx[i] < 0 || (size_t)idx[i] >= xa.length) FAIL("gatherFlat: index out of range");
+    o[i] = x[idx[i]];
+  }
+  return NULL;
+}
+
+/* out[indices[i]] += dy[i], i ascending (out zeroed by the caller; indices checked). */
+static napi_value scatter_add_flat(napi_env env, napi_callback_info cbi) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, cbi, &argc, argv, NULL, NULL));
+  Array da, ia, oa;
+  if (argc < 3 || !get_f32(env, argv[0], &da) || !get_array(env, argv[1], &ia) || ia.type != napi_int32_array || !get_f32(env, argv[2], &oa))
+    FAIL("scatterAddFlat(dy, indices: Int32Array, out): bad arguments");
+  if (ia.length > da.length) FAIL("scatterAddFlat: dy too short");
+  const float *dy = da.data;
+  const int32_t *idx = ia.data;
+  float *o = oa.data;
+  for (size_t i = 0; i < ia.length; i++) {
+    if (idx[i] < 0 || (size_t)idx[i] >= oa.length) FAIL("scatterAddFlat: index out of range");
+    o[idx[i]] += dy[i];
+  }
+  return NULL;
+}
+
+/* out[i] = (1 − a[i]²)·t[i], rounded as Square, Sub, Mul in float32 (no contraction). */
+static napi_value tanh_slope(napi_env env, napi_callback_info cbi) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, cbi, &argc, argv, NULL, NULL));
+  Array aa, ta, oa;
+  if (argc < 3 || !get_f32(env, argv[0], &aa) || !get_f32(env, argv[1], &ta) || !get_f32(env, argv[2], &oa) || ta.length != aa.length || oa.length < aa.length)
+    FAIL("tanhSlope(a, t, out): bad arguments");
+  const float *a = aa.data, *t = ta.data;
+  float *o = oa.data;
+  for (size_t i = 0; i < aa.length; i++) {
+    const float sq = a[i] * a[i];
+    const float d = 1.0f - sq;
+    o[i] = d * t[i];
+  }
+  return NULL;
+}
+
+/* out[i] = −2·a[i]·t[i]·g[i], rounded left to right in float32. */
+static napi_value tanh_curvature(napi_env env, napi_callback_info cbi) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, cbi, &argc, argv, NULL, NULL));
+  Array aa, ta, ga, oa;
+  if (argc < 4 || !get_f32(env, argv[0], &aa) || !get_f32(env, argv[1], &ta) || !get_f32(env, argv[2], &ga) || !get_f32(env, argv[3], &oa) || ta.length != aa.length ||
+      ga.length != aa.length || oa.length < aa.length)
+    FAIL("tanhCurvature(a, t, g, out): bad arguments");
+  const float *a = aa.data, *t = ta.data, *g = ga.data;
+  float *o = oa.data;
+  for (size_t i = 0; i < aa.length; i++) {
+    const float at = -2.0f * a[i];
+    const float att = at * t[i];
+    o[i] = att * g[i];
+  }
+  return NULL;
+}
+
 /* ------------------------------------------------------------------ module */
 
 static napi_value init(napi_env env, napi_value exports) {
@@ -887,6 +1040,12 @@ static napi_value init(napi_env env, napi_value exports) {
       {"sumRows", NULL, sum_rows, NULL, NULL, NULL, napi_enumerable, NULL},
       {"argMaxRows", NULL, arg_max_rows, NULL, NULL, NULL, napi_enumerable, NULL},
       {"oneHot", NULL, one_hot, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sumColumns", NULL, sum_columns, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"maxPoolArgmax", NULL, max_pool_argmax, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"gatherFlat", NULL, gather_flat, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"scatterAddFlat", NULL, scatter_add_flat, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"tanhSlope", NULL, tanh_slope, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"tanhCurvature", NULL, tanh_curvature, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return NULL;
   return exports;

@@ -8,6 +8,11 @@ import type { EmbeddingCase } from '../common/workspaceConfig';
 import { BACKEND_PREFERENCES } from '../protocol/engineProtocol';
 import type { BackendPreference } from '../protocol/engineProtocol';
 import type { TraceOptions } from '../protocol/jobTypes';
+import { CLEANSE_SCORINGS } from '../protocol/cleanseReport';
+import type { CleanseOptions } from '../protocol/cleanseReport';
+import type { SimilarityOptions } from '../protocol/similarityReport';
+import { DEFAULT_RETRAIN_OPTIONS, RETRAIN_OBJECTIVES } from '../protocol/validateReport';
+import type { RetrainOptions, ValidateOptions } from '../protocol/validateReport';
 
 /** What the user asked for. `config` is the path as given (relative to the working directory). */
 export type CliCommand =
@@ -21,7 +26,25 @@ export type CliCommand =
       readonly backend?: BackendPreference;
     }
   | { readonly kind: 'train'; readonly config: string; readonly backend?: BackendPreference }
-  | { readonly kind: 'validate'; readonly config: string; readonly sample: number; readonly backend?: BackendPreference };
+  | { readonly kind: 'validate'; readonly config: string; readonly options: ValidateOptions; readonly out?: string; readonly backend?: BackendPreference }
+  | {
+      readonly kind: 'cleanse';
+      readonly config: string;
+      readonly options: CleanseOptions;
+      /** Write the pretraining set without the removed examples here (JSON Lines). */
+      readonly writeFiltered?: string;
+      readonly out?: string;
+      readonly backend?: BackendPreference;
+    }
+  | {
+      readonly kind: 'similarity';
+      readonly config: string;
+      /** The second workspace (B). */
+      readonly other: string;
+      readonly options: SimilarityOptions;
+      readonly out?: string;
+      readonly backend?: BackendPreference;
+    };
 
 /** `msif --help`. */
 export const USAGE = `msif: multi-stage influence functions (Chen et al., NeurIPS 2020)
@@ -29,14 +52,30 @@ export const USAGE = `msif: multi-stage influence functions (Chen et al., NeurIP
 Usage:
   msif trace    --config msif.json --test <index|id|all|misclassified>
                 [--case fixed|updated] [--top K] [--out report.json] [--backend B]
+                [--cache on|off]
   msif train    --config msif.json [--backend B]
-  msif validate --config msif.json --sample N [--backend B]   (not yet available)
+  msif validate --config msif.json --sample N [--test T] [--case fixed|updated]
+                [--seed S] [--retrain proximal|plain] [--tolerance G]
+                [--max-iterations K] [--out report.json] [--backend B]
+  msif cleanse  --config msif.json --percent P [--by heldout|test] [--heldout-fraction F]
+                [--case fixed|updated] [--random-trials K] [--seed S]
+                [--write-filtered data.jsonl] [--out report.json] [--backend B]
+  msif similarity --config a/msif.json --other b/msif.json [--test T]
+                [--case fixed|updated] [--out report.json] [--backend B]
   msif --help | --version
 
   trace     scores every pretraining example for the selected test points and writes
             the report (JSON) to --out or stdout
   train     trains both stages from the workspace's "training" settings, writes the models
-  validate  leave-one-out retraining check
+  validate  leave-one-out check (paper, Fig. 2): retrains both stages without each of N
+            pretraining examples (half of largest |score|, half random) and prints
+            Pearson's r between the predicted (−I/m) and the actual change of the test
+            loss, per half, with the identity-Hessian and random-score baselines
+  cleanse   data cleansing (paper §4.2): removes the top P% harmful pretraining examples,
+            retrains both stages from the saved weights, and compares the test accuracy
+            and loss with retraining on everything and on K random P% removals
+  similarity  task similarity and finetuning-set size (paper §4.3-4.4): traces two
+            workspaces and compares their score distributions, per test point
 
 Options:
   --config FILE   the workspace file (msif.json)
@@ -46,19 +85,44 @@ Options:
   --top K         how many harmful and helpful examples to list
   --out FILE      write the report here (only on success) instead of stdout
   --backend B     auto (default), tensorflow, native, wasm or cpu; MSIF_BACKEND overrides it
-  --sample N      how many pretraining examples to retrain without
+  --cache on|off  trace: reuse the two inverse-HVP solves of an earlier identical query
+                  (same model and data file contents, settings, test points, backend;
+                  default on). Kept in $MSIF_CACHE_DIR, else $XDG_CACHE_HOME/msif or
+                  ~/.cache/msif; MSIF_CACHE=off turns it off everywhere
+  --sample N      validate: how many pretraining examples to retrain without; its --test
+                  defaults to all, its --seed (default influence.seed) seeds the random
+                  half, the random-score baseline and the noise-floor run
+  --retrain R     validate: "proximal" (default: each stage's objective plus
+                  (λ/2)‖θ − θ_saved‖², λ its influence damping: the response the damped
+                  influence function estimates) or "plain" (true leave-one-out)
+  --tolerance G   validate: retraining stops at ‖∇‖ ≤ G (default ${DEFAULT_RETRAIN_OPTIONS.gradientTolerance.toExponential(0)})
+  --max-iterations K  validate: or after K L-BFGS steps per stage (default ${DEFAULT_RETRAIN_OPTIONS.maxIterations})
+  --percent P     cleanse: the share of the pretraining set to remove, 0 < P < 100
+  --by S          cleanse: score harmfulness on "heldout" (default: a seeded split of
+                  the finetuning train set, left out of finetuning in every arm, so the
+                  test set plays no part in the choice) or on "test" (the test set
+                  itself: the cleansed arm's test numbers are then optimistic)
+  --heldout-fraction F  cleanse: the held-out share of the finetuning set (default 0.2)
+  --random-trials K     cleanse: random removals to compare with (default 3)
+  --seed S        cleanse: seeds the held-out split and the random removals
+                  (default training.seed)
+  --write-filtered FILE cleanse: also write the pretraining set without the removed
+                  examples to FILE (JSON Lines; a new file, never one of the workspace)
+  --other FILE    similarity: the second workspace
 
 Progress goes to stderr. Exit status: 0 success, 1 error, 2 usage error, 130 interrupted.
 Set MSIF_DEBUG=1 to print the stack of an unexpected error.
 `;
 
-type Command = 'trace' | 'train' | 'validate';
+type Command = 'trace' | 'train' | 'validate' | 'cleanse' | 'similarity';
 
 /** The flags each command accepts; every flag takes a value. */
 const FLAGS: Record<Command, readonly string[]> = {
-  trace: ['config', 'test', 'case', 'top', 'out', 'backend'],
+  trace: ['config', 'test', 'case', 'top', 'out', 'backend', 'cache'],
   train: ['config', 'backend'],
-  validate: ['config', 'sample', 'backend'],
+  validate: ['config', 'sample', 'test', 'case', 'seed', 'retrain', 'tolerance', 'max-iterations', 'out', 'backend'],
+  cleanse: ['config', 'percent', 'by', 'heldout-fraction', 'case', 'random-trials', 'seed', 'write-filtered', 'out', 'backend'],
+  similarity: ['config', 'other', 'test', 'case', 'out', 'backend'],
 };
 
 const CASES: readonly EmbeddingCase[] = ['fixed', 'updated'];
@@ -68,8 +132,8 @@ export function parseArgs(argv: readonly string[]): CliCommand {
   if (argv.some((a) => a === '--help' || a === '-h') || argv[0] === 'help') return { kind: 'help' };
   if (argv.some((a) => a === '--version' || a === '-V')) return { kind: 'version' };
   const [command, ...rest] = argv;
-  if (command === undefined) throw usage('missing command', 'trace, train or validate');
-  if (!isCommand(command)) throw usage(`unknown command '${command}'`, 'trace, train or validate');
+  if (command === undefined) throw usage('missing command', 'trace, train, validate, cleanse or similarity');
+  if (!isCommand(command)) throw usage(`unknown command '${command}'`, 'trace, train, validate, cleanse or similarity');
   const flags = readFlags(command, rest);
   const config = required(flags, 'config', command);
   const backend = oneOf(flags, 'backend', BACKEND_PREFERENCES);
@@ -80,10 +144,12 @@ export function parseArgs(argv: readonly string[]): CliCommand {
       const embedding = oneOf(flags, 'case', CASES);
       const top = integer(flags, 'top', 0);
       const out = flags.get('out');
+      const cache = oneOf(flags, 'cache', ['on', 'off'] as const);
       const options: TraceOptions = {
         test,
         ...(embedding === undefined ? {} : { case: embedding }),
         ...(top === undefined ? {} : { top }),
+        ...(cache === 'off' ? { noCache: true } : {}),
       };
       return { kind: 'trace', config, options, ...(out === undefined ? {} : { out }), ...withBackend };
     }
@@ -92,7 +158,65 @@ export function parseArgs(argv: readonly string[]): CliCommand {
     case 'validate': {
       const sample = integer(flags, 'sample', 1);
       if (sample === undefined) throw usage(`'msif validate' needs --sample`, '--sample N');
-      return { kind: 'validate', config, sample, ...withBackend };
+      const test = flags.get('test');
+      const embedding = oneOf(flags, 'case', CASES);
+      const seed = integer(flags, 'seed', 0);
+      const objective = oneOf(flags, 'retrain', RETRAIN_OBJECTIVES);
+      const gradientTolerance = decimal(flags, 'tolerance', 0, Infinity);
+      const maxIterations = integer(flags, 'max-iterations', 1);
+      const retrain: Partial<RetrainOptions> = {
+        ...(objective === undefined ? {} : { objective }),
+        ...(gradientTolerance === undefined ? {} : { gradientTolerance }),
+        ...(maxIterations === undefined ? {} : { maxIterations }),
+      };
+      const out = flags.get('out');
+      const options: ValidateOptions = {
+        sample,
+        ...(test === undefined ? {} : { test }),
+        ...(embedding === undefined ? {} : { case: embedding }),
+        ...(seed === undefined ? {} : { seed }),
+        ...(Object.keys(retrain).length > 0 ? { retrain } : {}),
+      };
+      return { kind: 'validate', config, options, ...(out === undefined ? {} : { out }), ...withBackend };
+    }
+    case 'cleanse': {
+      const percent = decimal(flags, 'percent', 0, 100);
+      if (percent === undefined) throw usage(`'msif cleanse' needs --percent`, '--percent P');
+      const by = oneOf(flags, 'by', CLEANSE_SCORINGS);
+      const heldoutFraction = decimal(flags, 'heldout-fraction', 0, 1);
+      if (heldoutFraction !== undefined && by === 'test') throw usage('--heldout-fraction goes with --by heldout', 'no --heldout-fraction with --by test');
+      const embedding = oneOf(flags, 'case', CASES);
+      const randomTrials = integer(flags, 'random-trials', 0);
+      const seed = integer(flags, 'seed', 0);
+      const out = flags.get('out');
+      const writeFiltered = flags.get('write-filtered');
+      const options: CleanseOptions = {
+        percent,
+        ...(by === undefined ? {} : { by }),
+        ...(heldoutFraction === undefined ? {} : { heldoutFraction }),
+        ...(embedding === undefined ? {} : { case: embedding }),
+        ...(randomTrials === undefined ? {} : { randomTrials }),
+        ...(seed === undefined ? {} : { seed }),
+      };
+      return {
+        kind: 'cleanse',
+        config,
+        options,
+        ...(writeFiltered === undefined ? {} : { writeFiltered }),
+        ...(out === undefined ? {} : { out }),
+        ...withBackend,
+      };
+    }
+    case 'similarity': {
+      const other = required(flags, 'other', command);
+      const test = flags.get('test');
+      const embedding = oneOf(flags, 'case', CASES);
+      const out = flags.get('out');
+      const options: SimilarityOptions = {
+        ...(test === undefined ? {} : { test }),
+        ...(embedding === undefined ? {} : { case: embedding }),
+      };
+      return { kind: 'similarity', config, other, options, ...(out === undefined ? {} : { out }), ...withBackend };
     }
   }
 }
@@ -150,6 +274,15 @@ function integer(flags: ReadonlyMap<string, string>, name: string, min: number):
   return n;
 }
 
+/** A number strictly between `min` and `max` (exclusive), e.g. a percentage. */
+function decimal(flags: ReadonlyMap<string, string>, name: string, min: number, max: number): number | undefined {
+  const value = flags.get(name);
+  if (value === undefined) return undefined;
+  const n = /^(\d+\.?\d*|\.\d+)(e-?\d+)?$/i.test(value) ? Number(value) : NaN;
+  if (!Number.isFinite(n) || n <= min || n >= max) throw usage(`--${name} is '${value}'`, `a number greater than ${min} and less than ${max}`);
+  return n;
+}
+
 function placeholder(name: string): string {
   switch (name) {
     case 'config':
@@ -160,6 +293,20 @@ function placeholder(name: string): string {
       return 'fixed|updated';
     case 'out':
       return 'report.json';
+    case 'other':
+      return 'other/msif.json';
+    case 'by':
+      return CLEANSE_SCORINGS.join('|');
+    case 'write-filtered':
+      return 'filtered.jsonl';
+    case 'percent':
+      return 'P';
+    case 'heldout-fraction':
+      return 'F';
+    case 'retrain':
+      return RETRAIN_OBJECTIVES.join('|');
+    case 'tolerance':
+      return 'G';
     case 'backend':
       return BACKEND_PREFERENCES.join('|');
     default:

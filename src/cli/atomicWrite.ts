@@ -18,8 +18,8 @@ export async function assertCanCreate(file: string, flag: string): Promise<void>
   }
 }
 
-/** Writes `text` to a temporary file beside `file`, then renames it over `file`. */
-export async function writeFileAtomic(file: string, text: string): Promise<void> {
+/** Writes `text` (or bytes) to a temporary file beside `file`, then renames it over `file`. */
+export async function writeFileAtomic(file: string, text: string | Uint8Array): Promise<void> {
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   try {
     await fs.writeFile(temp, text);

@@ -15,6 +15,8 @@ import type { CliCommand } from './args';
 import { assertCanCreate, writeFileAtomic } from './atomicWrite';
 import { createProgressDisplay } from './progressDisplay';
 import { formatTraceSummary } from './summary';
+import { runAnalysisCommand } from './analysisCommands';
+import { runValidateCommand } from './validateCommand';
 import type { TraceReport } from '../protocol/report';
 
 const EXIT_ERROR = 1;
@@ -40,10 +42,15 @@ async function main(argv: readonly string[]): Promise<number> {
         process.stdout.write(`${version}\n`);
         return 0;
       case 'validate':
-        throw new MsifError('usage', `'msif validate' is not yet available`);
+        await runValidateCommand(command, controller.signal);
+        return 0;
       case 'trace':
       case 'train':
         await runJob(command, controller.signal);
+        return 0;
+      case 'cleanse':
+      case 'similarity':
+        await runAnalysisCommand(command, controller.signal);
         return 0;
     }
   } catch (e) {

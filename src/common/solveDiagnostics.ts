@@ -4,7 +4,8 @@ import type { DampingForm } from './workspaceConfig';
 export interface SolveDiagnostics {
   /** Which system: `pretrain` (∂²G/∂(W,U)²), `finetune` (∂²F/∂Θ² or K). */
   readonly system: 'pretrain' | 'finetune';
-  readonly solver: 'cg' | 'exact';
+  /** `identity`: the inverse replaced by I (the identity-Hessian baseline, nothing solved). */
+  readonly solver: 'cg' | 'exact' | 'identity';
   readonly dampingForm: DampingForm;
   readonly damping: number;
   readonly dimension: number;

@@ -13,6 +13,7 @@ import { CommandIds, ContextKeys, INFLUENCE_VIEW_ID } from './commands/commandId
 import { ConfigRegistry, isLoaded } from './configRegistry';
 import type { LoadedConfig } from './configRegistry';
 import { ExampleService } from './data/exampleService';
+import { backendPackagesDir } from '../worker/backendPackages';
 import { EngineClient } from './engineClient';
 import { Disposable } from './lifecycle';
 import { columnBesidePanel, openFileAtLine } from './openExample';
@@ -53,6 +54,7 @@ export class Ctx extends Disposable {
         launch: () => ({
           ...(this.settings.current.nodePath !== undefined ? { execPath: this.settings.current.nodePath } : {}),
           backend: this.settings.current.backend,
+          backendPackagesDir: backendPackagesDir(extension.globalStorageUri.fsPath),
         }),
         log: this.log,
         onWorkerLog: (level: LogLevel, message: string) => {

@@ -9,6 +9,9 @@ import { isCancelled, MsifError } from '../common/errors';
 import type { BackendPreference, InitializeResult, LogLevel } from '../protocol/engineProtocol';
 import type { EvaluateResult, TraceOptions } from '../protocol/jobTypes';
 import type { TestPointSummary, TraceReport } from '../protocol/report';
+import type { CleanseOptions, CleanseReport, WriteFilteredOptions, WriteFilteredResult } from '../protocol/cleanseReport';
+import type { SimilarityOptions, SimilarityReport } from '../protocol/similarityReport';
+import type { ValidateOptions, ValidateReport } from '../protocol/validateReport';
 import { WorkerClient } from '../worker/workerClient';
 import type { JobCallOptions, WorkerClientOptions } from '../worker/workerClient';
 import { Disposable, Emitter } from './lifecycle';
@@ -20,7 +23,19 @@ export interface EngineWorker {
   trace(configPath: string, options: TraceOptions, call?: JobCallOptions): Promise<TraceReport>;
   /** Every test point's label, prediction and loss, without influence. */
   evaluate(configPath: string, call?: JobCallOptions): Promise<EvaluateResult>;
+  /** Data cleansing (paper §4.2); optional: a worker without it answers with an error. */
+  cleanse?(configPath: string, options: CleanseOptions, call?: JobCallOptions): Promise<CleanseReport>;
+  writeFiltered?(configPath: string, options: WriteFilteredOptions, call?: JobCallOptions): Promise<WriteFilteredResult>;
+  /** Score distributions of two workspaces (paper §4.3–4.4); optional like `cleanse`. */
+  similarity?(configPath: string, otherConfigPath: string, options: SimilarityOptions, call?: JobCallOptions): Promise<SimilarityReport>;
+  /** The leave-one-out check (paper, Fig. 2); optional like `cleanse`. */
+  validate?(configPath: string, options: ValidateOptions, call?: JobCallOptions): Promise<ValidateReport>;
   dispose(): Promise<void>;
+}
+
+/** The job `what` of a worker that lacks it (a test double): a clear error, not a crash. */
+function missingJob(what: string): never {
+  throw new MsifError('internal', `this MSIF worker cannot run ${what}`);
 }
 
 /** How to start the worker, read at every start (settings may have changed). */
@@ -28,6 +43,8 @@ export interface WorkerLaunch {
   /** The Node.js binary; undefined: the extension host's own (`process.execPath`). */
   readonly execPath?: string;
   readonly backend: BackendPreference;
+  /** Where "MSIF: Install TensorFlow backend" installs tfjs-node(-gpu); the worker looks there first. */
+  readonly backendPackagesDir?: string;
 }
 
 export interface HostLog {
@@ -106,6 +123,26 @@ export class EngineClient extends Disposable {
   /** Every test point's label, prediction and loss, in dataset order, from the worker's evaluation job. */
   evaluateTestPoints(configPath: string, call: JobCallOptions = {}): Promise<TestPointSummary[]> {
     return this.run('the evaluation', async (w) => (await w.evaluate(configPath, call)).test);
+  }
+
+  /** Data cleansing (paper §4.2): retrains both stages without the top p% harmful pretraining examples. */
+  cleanse(configPath: string, options: CleanseOptions, call: JobCallOptions = {}): Promise<CleanseReport> {
+    return this.run('data cleansing', (w) => (w.cleanse ? w.cleanse(configPath, options, call) : missingJob('data cleansing')));
+  }
+
+  /** Writes the pretraining set without some examples to a new JSON Lines file. */
+  writeFiltered(configPath: string, options: WriteFilteredOptions, call: JobCallOptions = {}): Promise<WriteFilteredResult> {
+    return this.run('writing the filtered dataset', (w) => (w.writeFiltered ? w.writeFiltered(configPath, options, call) : missingJob('writing a filtered dataset')));
+  }
+
+  /** Traces two workspaces and compares their score distributions (paper §4.3–4.4). */
+  similarity(configPath: string, otherConfigPath: string, options: SimilarityOptions, call: JobCallOptions = {}): Promise<SimilarityReport> {
+    return this.run('the similarity comparison', (w) => (w.similarity ? w.similarity(configPath, otherConfigPath, options, call) : missingJob('the similarity comparison')));
+  }
+
+  /** The leave-one-out check (paper, Fig. 2): retrains without sampled pretraining examples. */
+  validate(configPath: string, options: ValidateOptions, call: JobCallOptions = {}): Promise<ValidateReport> {
+    return this.run('the leave-one-out check', (w) => (w.validate ? w.validate(configPath, options, call) : missingJob('the leave-one-out check')));
   }
 
   /** Stops the worker (if any), forgets past crashes and starts a new one. */
@@ -195,6 +232,7 @@ export class EngineClient extends Disposable {
       workerPath: this.options.workerPath,
       ...(launch.execPath !== undefined ? { execPath: launch.execPath } : {}),
       backend: launch.backend,
+      ...(launch.backendPackagesDir !== undefined ? { backendPackagesDir: launch.backendPackagesDir } : {}),
       onLog: this.options.onWorkerLog,
       onExit: (error) => this.onExit(slot, error),
     }).then(
@@ -204,7 +242,8 @@ export class EngineClient extends Disposable {
           void worker.dispose();
           throw new MsifError('internal', 'MSIF is shutting down');
         }
-        this.options.log.info(`MSIF worker ${worker.info.pid} ready: backend ${worker.info.backend} (${worker.info.backendReason})`);
+        // The reason starts with the backend's name: e.g. `native: the first available backend; not tensorflow (…)`.
+        this.options.log.info(`MSIF worker ${worker.info.pid} ready: backend ${worker.info.backendReason || worker.info.backend}`);
         this.onDidStartEmitter.fire(worker.info);
         return worker;
       },

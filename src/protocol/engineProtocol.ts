@@ -18,6 +18,9 @@ import type { ErrorLocation, MsifErrorCode } from '../common/errors';
 import type { EvaluateResult, TraceOptions, TrainResult } from './jobTypes';
 import type { JobProgress } from './progress';
 import type { TraceReport } from './report';
+import type { CleanseOptions, CleanseReport, WriteFilteredOptions, WriteFilteredResult } from './cleanseReport';
+import type { SimilarityOptions, SimilarityReport } from './similarityReport';
+import type { ValidateOptions, ValidateReport } from './validateReport';
 
 /** Bumped on any incompatible change to the messages below. */
 export const PROTOCOL_VERSION = 1;
@@ -38,6 +41,11 @@ export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', ...BAC
 export interface InitializeParams {
   readonly protocolVersion: number;
   readonly backend: BackendPreference;
+  /**
+   * The npm prefix "MSIF: Install TensorFlow backend" installs into (the extension's
+   * `<globalStorage>/backends`): tfjs-node(-gpu) is looked for there first.
+   */
+  readonly backendPackagesDir?: string;
 }
 
 /** The handshake's answer: what the worker runs on. */
@@ -116,6 +124,42 @@ export namespace EvaluateRequest {
 export namespace TrainRequest {
   export const method = 'msif/train' as const;
   export const type = new RequestType<TrainParams, TrainResult, void>(method);
+}
+
+/** The parameters of {@link CleanseRequest}. */
+export type CleanseParams = JobParams & CleanseOptions;
+
+/** host → worker: data cleansing (paper §4.2): remove the top p% harmful pretraining examples, retrain, compare with random removals. */
+export namespace CleanseRequest {
+  export const method = 'msif/cleanse' as const;
+  export const type = new RequestType<CleanseParams, CleanseReport, void>(method);
+}
+
+/** The parameters of {@link WriteFilteredRequest}. */
+export type WriteFilteredParams = JobParams & WriteFilteredOptions;
+
+/** host → worker: writes the pretraining dataset without some examples to a new JSON Lines file. */
+export namespace WriteFilteredRequest {
+  export const method = 'msif/writeFiltered' as const;
+  export const type = new RequestType<WriteFilteredParams, WriteFilteredResult, void>(method);
+}
+
+/** The parameters of {@link SimilarityRequest}: `configPath` is workspace A, `otherConfigPath` workspace B. */
+export type SimilarityParams = JobParams & SimilarityOptions & { readonly otherConfigPath: string };
+
+/** host → worker: traces two workspaces and compares their score distributions (paper §4.3–4.4). */
+export namespace SimilarityRequest {
+  export const method = 'msif/similarity' as const;
+  export const type = new RequestType<SimilarityParams, SimilarityReport, void>(method);
+}
+
+/** The parameters of {@link ValidateRequest}. */
+export type ValidateParams = JobParams & ValidateOptions;
+
+/** host → worker: the leave-one-out check (paper, Fig. 2): retrains without N sampled pretraining examples and correlates predicted with actual changes of the test loss. */
+export namespace ValidateRequest {
+  export const method = 'msif/validate' as const;
+  export const type = new RequestType<ValidateParams, ValidateReport, void>(method);
 }
 
 /** worker → host: progress of a job, throttled to about 100 ms, sent to its `workDoneToken`. */

@@ -12,6 +12,8 @@ export interface TraceOptions {
   readonly top?: number;
   /** Applied over the workspace's `influence` block; the report's `settings` show the result. */
   readonly overrides?: InfluenceOverrides;
+  /** Skip the disk cache of solves (src/worker/ihvpCache.ts): recompute and store nothing. */
+  readonly noCache?: boolean;
 }
 
 /** What `evaluate` returns: every test point, in dataset order, with its prediction. */

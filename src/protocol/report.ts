@@ -53,6 +53,8 @@ export interface TraceReport {
   };
   readonly diagnostics: {
     readonly backend: string;
+    /** Why that backend: what decided it (e.g. the model's forward cost) and why the ones before it in the order were not used. */
+    readonly backendReason?: string;
     readonly seconds: number;
     /** Relative residual per CG iteration of the pretraining solve (contract field). */
     readonly cgResidual: number[];
@@ -65,5 +67,12 @@ export interface TraceReport {
     readonly gradientNorms: { readonly pretrain: number; readonly finetune: number };
     readonly warnings: string[];
     readonly phases: { readonly name: string; readonly seconds: number }[];
+    /**
+     * Bytes held by live tensors: the high-water mark sampled after each batch's passes
+     * (src/engine/tensorMemory.ts; a lower bound of the true peak), and at the start.
+     */
+    readonly memory?: { readonly peakTensorBytes: number; readonly startTensorBytes: number };
+    /** Whether the solves came from the disk cache (src/worker/ihvpCache.ts) and its key. */
+    readonly cache?: { readonly hit: boolean; readonly key: string };
   };
 }

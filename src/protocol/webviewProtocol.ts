@@ -15,20 +15,23 @@
 export const WEBVIEW_PROTOCOL_VERSION = 1;
 
 /** The panels, by the part after `msif.` of their view type. */
-export type PanelKind = 'trace' | 'misclassified' | 'compare';
+export type PanelKind = 'trace' | 'misclassified' | 'compare' | 'validate' | 'cleanse' | 'similarity';
 
 /** The webview panel view types (`registerWebviewPanelSerializer` keys). */
 export const PANEL_VIEW_TYPES: Readonly<Record<PanelKind, string>> = {
   trace: 'msif.trace',
   misclassified: 'msif.misclassified',
   compare: 'msif.compare',
+  validate: 'msif.validate',
+  cleanse: 'msif.cleanse',
+  similarity: 'msif.similarity',
 };
 
 // ---------------------------------------------------------------------------------------
 // Message framing
 
 /** Scopes group methods; a method's wire name is `scope/name`. */
-export type IpcScope = 'core' | 'trace' | 'misclassified' | 'compare';
+export type IpcScope = 'core' | 'trace' | 'misclassified' | 'compare' | 'cleanse' | 'similarity';
 
 abstract class IpcCall<Params> {
   readonly method: string;
@@ -254,7 +257,184 @@ export interface ComparePanelModel {
   readonly examples: ExampleView[];
 }
 
-export type PanelModel = TracePanelModel | MisclassifiedPanelModel | ComparePanelModel;
+/** Pearson's r and Spearman's ρ on part of the leave-one-out sample (null where undefined). */
+export interface CorrelationCell {
+  readonly n: number;
+  readonly pearson: number | null;
+  readonly spearman: number | null;
+}
+
+/** One predictor's correlations with the actual changes: top-|score| half, random half, all. */
+export interface CorrelationRowView {
+  readonly top: CorrelationCell;
+  readonly random: CorrelationCell;
+  readonly all: CorrelationCell;
+}
+
+/** One pretraining example of the leave-one-out check. */
+export interface ValidateRowView {
+  readonly index: number;
+  readonly id: string;
+  readonly line?: number;
+  readonly text?: string;
+  readonly sample: 'top' | 'random';
+  readonly score: number;
+  /** −I(z, xt)/m. */
+  readonly predicted: number;
+  /** L_test(retrained without z) − L_test(retrained on everything). */
+  readonly actual: number;
+  /** −I/m with identity Hessians. */
+  readonly identityPredicted: number;
+  /** Both stages of its retraining reached the gradient tolerance. */
+  readonly converged: boolean;
+}
+
+/** The leave-one-out check (the paper's Fig. 2): predicted against actual changes of the test loss. */
+export interface ValidatePanelModel {
+  readonly kind: 'validate';
+  readonly revision: number;
+  readonly title: string;
+  readonly configPath: string;
+  readonly configLabel: string;
+  /** The test selection whose summed loss was checked. */
+  readonly selection: string;
+  readonly case: string;
+  readonly testPoints: TestPointView[];
+  readonly pretrainCount: number;
+  readonly seed: number;
+  readonly rows: ValidateRowView[];
+  readonly correlations: { readonly influence: CorrelationRowView; readonly identity: CorrelationRowView; readonly random: CorrelationRowView };
+  readonly noiseFloor: {
+    readonly spread: number;
+    readonly medianAbsActual: { readonly all: number | null; readonly top: number | null; readonly random: number | null };
+    readonly threshold: number;
+    readonly comparable: { readonly all: boolean; readonly top: boolean; readonly random: boolean };
+  };
+  readonly testLoss: { readonly saved: number; readonly base: number; readonly noise: number };
+  readonly retrain: {
+    readonly objective: string;
+    readonly gradientTolerance: number;
+    readonly maxIterations: number;
+    readonly proximal: { readonly pretrain: number; readonly finetune: number };
+    readonly runs: number;
+    readonly unconvergedRuns: number;
+  };
+  readonly warnings: string[];
+  readonly backend: string;
+  readonly seconds: number;
+  /** Views of the sampled examples and the test points. */
+  readonly examples: ExampleView[];
+}
+
+/** One retrained arm of data cleansing (paper §4.2), as the cleanse panel shows it. */
+export interface CleanseArmView {
+  readonly kind: 'baseline' | 'cleansed' | 'random';
+  /** "Baseline (nothing removed)", "Cleansed (top 60 harmful)", "Random 1", … */
+  readonly label: string;
+  readonly removedCount: number;
+  readonly testLoss: number;
+  /** null for `mse`. */
+  readonly testAccuracy: number | null;
+  /** Against the baseline. */
+  readonly lossChange: number;
+  readonly accuracyChange: number | null;
+  /** Mean loss on the held-out split (`by: heldout`). */
+  readonly heldoutLoss?: number;
+  /** The scoring set's mean loss change, measured and as the scores predict it. */
+  readonly scoringLossChange: number;
+  readonly predictedScoringLossChange: number;
+  readonly gradientNorms: { readonly pretrain: number; readonly finetune: number };
+}
+
+export interface MeanSdView {
+  readonly mean: number;
+  readonly sd: number;
+  readonly n: number;
+}
+
+/** Data cleansing (paper §4.2): the arms, their test metrics and the removed examples. */
+export interface CleansePanelModel {
+  readonly kind: 'cleanse';
+  readonly revision: number;
+  readonly title: string;
+  readonly configPath: string;
+  readonly configLabel: string;
+  readonly case: string;
+  /** `heldout` or `test`: the points the scores were summed over. */
+  readonly by: string;
+  readonly percent: number;
+  readonly pretrainCount: number;
+  readonly requestedCount: number;
+  readonly removedCount: number;
+  readonly scoringCount: number;
+  readonly finetuneTrainCount: number;
+  readonly heldoutFraction?: number;
+  /** Baseline, cleansed, then the random arms. */
+  readonly arms: CleanseArmView[];
+  /** Null without random arms. */
+  readonly randomSummary: { readonly lossChange: MeanSdView | null; readonly accuracyChange: MeanSdView | null };
+  readonly summary: string;
+  readonly warnings: string[];
+  /** The removed examples, most harmful first. */
+  readonly removed: RankedRow[];
+  /** Distribution of the scores that chose the removal. */
+  readonly histogram: HistogramView;
+  readonly backend: string;
+  readonly seconds: number;
+  readonly examples: ExampleView[];
+}
+
+/** Statistics of one score distribution (paper §4.3–4.4), per test point. */
+export interface DistributionView {
+  readonly count: number;
+  readonly mean: number;
+  readonly sd: number;
+  readonly meanAbs: number;
+  readonly medianAbs: number;
+  readonly maxAbs: number;
+  readonly fractionPositive: number;
+  readonly fractionNegative: number;
+  readonly quantiles: { readonly p: number; readonly value: number }[];
+}
+
+export interface SimilaritySideView {
+  /** "A" or "B". */
+  readonly name: string;
+  readonly configPath: string;
+  readonly configLabel: string;
+  readonly case: string;
+  readonly test: string;
+  readonly testCount: number;
+  readonly pretrainCount: number;
+  readonly finetuneTrainCount: number;
+  readonly stats: DistributionView;
+  /** Per-test-point scores on bins shared with the other side. */
+  readonly histogram: HistogramView;
+  /** log10 |score per test point| on shared bins. */
+  readonly magnitudeHistogram: HistogramView;
+  readonly converged: boolean;
+  readonly warnings: string[];
+}
+
+/** Task similarity and finetuning-set size (paper §4.3–4.4): two score distributions side by side. */
+export interface SimilarityPanelModel {
+  readonly kind: 'similarity';
+  readonly revision: number;
+  readonly title: string;
+  /** Workspace A's msif.json (the panel's config). */
+  readonly configPath: string;
+  readonly configLabel: string;
+  readonly otherConfigPath: string;
+  readonly a: SimilaritySideView;
+  readonly b: SimilaritySideView;
+  /** A over B, of the mean and median |score per test point|. */
+  readonly ratio: { readonly meanAbs: number; readonly medianAbs: number };
+  readonly reading: string[];
+  readonly seconds: number;
+  readonly examples: ExampleView[];
+}
+
+export type PanelModel = TracePanelModel | MisclassifiedPanelModel | ComparePanelModel | ValidatePanelModel | CleansePanelModel | SimilarityPanelModel;
 
 /** What a webview keeps with `setState` (and what the panel serializer gets back). */
 export interface PanelState {
@@ -329,3 +509,6 @@ export const TraceAllMisclassifiedCommand = new IpcCommand('misclassified', 'tra
 
 /** webview → host (trace panel): compare Case 1 and Case 2 for this panel's test selection. */
 export const CompareCasesCommand = new IpcCommand('trace', 'compare');
+
+/** webview → host (cleanse panel): write the pretraining set without the removed examples to a file the user picks. */
+export const WriteFilteredCommand = new IpcCommand('cleanse', 'writeFiltered');

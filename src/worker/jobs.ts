@@ -14,11 +14,15 @@ import type { JobProgress } from '../protocol/progress';
 import { BatchSet } from '../engine/batches';
 import type { Model } from '../engine/model/model';
 import { evaluateExamples, influenceScores } from '../engine/influence/influenceScores';
-import { trainStage } from '../engine/train/trainStage';
+import { retrainBothStages } from '../engine/train/retrainBothStages';
+import { peakTensorBytes, resetTensorMemoryPeak } from '../engine/tensorMemory';
+import { diskIhvpCache, ihvpCacheDir, ihvpCacheKey } from './ihvpCache';
 import { openDataset } from './datasets/openDataset';
 import type { Dataset } from './datasets/dataset';
 import { loadModel, saveModelWeights } from './modelFiles';
 import { chooseBackendForModel } from './backendProbe';
+import { backendReason } from './backend';
+import { PhaseTimer } from './phaseTimer';
 
 export interface JobContext {
   readonly signal?: AbortSignal;
@@ -89,13 +93,11 @@ export async function loadWorkspace(configPath: string, ctx: JobContext = {}): P
 
 /** `msif trace`: influence of every pretraining example on the selected test points. */
 export async function runTrace(configPath: string, options: TraceOptions, ctx: JobContext = {}): Promise<TraceReport> {
-  const started = Date.now();
-  const phases: { name: string; seconds: number }[] = [];
-  let phaseStart = Date.now();
-  const endPhase = (name: string): void => {
-    phases.push({ name, seconds: (Date.now() - phaseStart) / 1000 });
-    phaseStart = Date.now();
-  };
+  const timer = new PhaseTimer();
+  const { phases } = timer;
+  const endPhase = (name: string): void => timer.end(name);
+  const startTensorBytes = tf.memory().numBytes;
+  resetTensorMemoryPeak();
   const ws = await loadWorkspace(configPath, ctx);
   try {
     const { config } = ws;
@@ -105,6 +107,9 @@ export async function runTrace(configPath: string, options: TraceOptions, ctx: J
     const test = await summarizeTestPoints(ws, selected, ctx.signal);
     endPhase('load');
 
+    const cacheDir = options.noCache ? undefined : ihvpCacheDir();
+    const cacheKey = cacheDir ? await ihvpCacheKey({ config, case: testCase, settings: st, identityHessians: false, test: selected, backend: tf.getBackend() }, ctx.signal) : undefined;
+    const cache = cacheDir && cacheKey ? diskIhvpCache(cacheDir, cacheKey, (event, detail) => ctx.log?.(`influence cache: ${event}: ${detail}`)) : undefined;
     const testSet = await BatchSet.load(ws.finetuneModel, ws.finetuneTest, st.batchSize, selected, ctx.signal);
     let lastPhase = '';
     let result;
@@ -120,6 +125,7 @@ export async function runTrace(configPath: string, options: TraceOptions, ctx: J
         },
         {
           signal: ctx.signal,
+          ...(cache ? { cache } : {}),
           onProgress: (p) => {
             if (p.phase !== lastPhase) {
               if (lastPhase) endPhase(lastPhase);
@@ -179,7 +185,8 @@ export async function runTrace(configPath: string, options: TraceOptions, ctx: J
       },
       diagnostics: {
         backend: tf.getBackend(),
-        seconds: (Date.now() - started) / 1000,
+        backendReason: backendReason(),
+        seconds: timer.seconds(),
         cgResidual: pretrainSolve?.residuals ?? [],
         solves: result.solves,
         hessianSampleCount: result.hessianSampleCount,
@@ -187,6 +194,8 @@ export async function runTrace(configPath: string, options: TraceOptions, ctx: J
         gradientNorms: result.gradientNorms,
         warnings: result.warnings,
         phases,
+        memory: { peakTensorBytes: peakTensorBytes(), startTensorBytes },
+        ...(cacheKey ? { cache: { hit: result.cached, key: cacheKey } } : {}),
       },
     };
   } finally {
@@ -258,33 +267,26 @@ export async function runTrain(configPath: string, ctx: JobContext = {}): Promis
   try {
     const { config } = ws;
     const tr = config.training;
-    const shared = new Set(config.sharedLayers);
     const total = Math.max(1, tr.pretrainEpochs + tr.finetuneEpochs);
-    const pre = await trainStage(ws.pretrainModel, config.pretrain.loss, ws.pretrainTrain, {
-      settings: tr,
-      epochs: tr.pretrainEpochs,
-      signal: ctx.signal,
-      onEpoch: (e, n, loss) => progress(ctx, 'train-pretrain', e / total, `pretraining epoch ${e}/${n}, loss ${loss.toFixed(4)}`),
-    });
-    ctx.log?.(`pretraining: loss ${pre.finalLoss.toFixed(5)}, gradient norm ${pre.gradientNorm.toExponential(2)}`);
-
-    // The finetuning model starts from the pretrained embedding W̄.
-    const preByName = new Map(ws.pretrainModel.paramSpecs.map((s, i) => [s.name, ws.pretrainModel.params[i] as tf.Tensor]));
-    ws.finetuneModel.setParams(ws.finetuneModel.params.map((p, i) => {
-      const s = ws.finetuneModel.paramSpecs[i];
-      const w = s && shared.has(s.layer) ? preByName.get(s.name) : undefined;
-      return w ? tf.clone(w) : p;
-    }));
-    const center = ws.finetuneModel.paramSpecs.filter((s) => shared.has(s.layer)).map((s) => preByName.get(s.name) as tf.Tensor);
-    const fixed = config.finetune.embedding === 'fixed';
-    const fin = await trainStage(ws.finetuneModel, config.finetune.loss, ws.finetuneTrain, {
-      settings: tr,
-      epochs: tr.finetuneEpochs,
-      signal: ctx.signal,
-      ...(fixed ? { frozenLayers: shared } : { proximal: { alpha: config.influence.alpha, layers: shared, center } }),
-      onEpoch: (e, n, loss) => progress(ctx, 'train-finetune', (tr.pretrainEpochs + e) / total, `finetuning epoch ${e}/${n}, loss ${loss.toFixed(4)}`),
-    });
-    ctx.log?.(`finetuning: loss ${fin.finalLoss.toFixed(5)}, gradient norm ${fin.gradientNorm.toExponential(2)}`);
+    // Both stages from the saved weights; the finetuning model starts from the new W̄.
+    const { pretrain: pre, finetune: fin } = await retrainBothStages(
+      {
+        pretrain: { model: ws.pretrainModel, loss: config.pretrain.loss, train: ws.pretrainTrain, start: ws.pretrainModel.params },
+        finetune: { model: ws.finetuneModel, loss: config.finetune.loss, train: ws.finetuneTrain, start: ws.finetuneModel.params },
+        sharedLayers: config.sharedLayers,
+        case: config.finetune.embedding,
+        alpha: config.influence.alpha,
+        training: tr,
+      },
+      {
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+        onEpoch: (e) =>
+          e.stage === 'pretrain'
+            ? progress(ctx, 'train-pretrain', e.epoch / total, `pretraining epoch ${e.epoch}/${e.epochs}, loss ${e.loss.toFixed(4)}`)
+            : progress(ctx, 'train-finetune', (tr.pretrainEpochs + e.epoch) / total, `finetuning epoch ${e.epoch}/${e.epochs}, loss ${e.loss.toFixed(4)}`),
+        onStage: (stage, r) => ctx.log?.(`${stage === 'pretrain' ? 'pretraining' : 'finetuning'}: loss ${r.finalLoss.toFixed(5)}, gradient norm ${r.gradientNorm.toExponential(2)}`),
+      },
+    );
 
     const ev = await evaluateExamples(ws.finetuneModel, config.finetune.loss, ws.finetuneTest, config.influence.batchSize, undefined, ctx.signal);
     const correct = ev.indices.filter((_, k) => ev.predictions[k]?.[0] === ev.labels[k]?.[0]).length;

@@ -16,10 +16,17 @@ import {
   TraceRequest,
   TrainRequest,
   EvaluateRequest,
+  CleanseRequest,
+  WriteFilteredRequest,
+  SimilarityRequest,
+  ValidateRequest,
 } from '../protocol/engineProtocol';
 import type { EngineErrorData, InitializeParams, InitializeResult, JobParams, LogLevel } from '../protocol/engineProtocol';
 import { initBackend } from './backend';
 import { runEvaluate, runTrace, runTrain } from './jobs';
+import { runCleanse, runWriteFiltered } from './cleanseJob';
+import { runSimilarity } from './similarityJob';
+import { runValidate } from './validateJob';
 import type { JobContext } from './jobs';
 import { throttleProgress } from './progressThrottle';
 
@@ -113,7 +120,7 @@ function abortion(signal: AbortSignal): Promise<void> {
 /** Chooses the backend; the answer to the first successful {@link InitializeRequest}. */
 async function handshake(params: InitializeParams): Promise<InitializeResult> {
   try {
-    const choice = await initBackend(params.backend);
+    const choice = await initBackend(params.backend, params.backendPackagesDir ? { packageDirs: [params.backendPackagesDir] } : {});
     return { protocolVersion: PROTOCOL_VERSION, backend: choice.name, backendReason: choice.reason, pid: process.pid };
   } finally {
     dropForeignFatalHandlers();
@@ -143,6 +150,26 @@ connection.onRequest(
 connection.onRequest(TrainRequest.type, jobHandler('train', ({ configPath }, ctx) => runTrain(configPath, ctx)));
 
 connection.onRequest(EvaluateRequest.type, jobHandler('evaluate', ({ configPath }, ctx) => runEvaluate(configPath, ctx)));
+
+connection.onRequest(
+  CleanseRequest.type,
+  jobHandler('cleanse', ({ configPath, workDoneToken: _, ...options }, ctx) => runCleanse(configPath, options, ctx)),
+);
+
+connection.onRequest(
+  WriteFilteredRequest.type,
+  jobHandler('write filtered dataset', ({ configPath, workDoneToken: _, ...options }, ctx) => runWriteFiltered(configPath, options, ctx)),
+);
+
+connection.onRequest(
+  SimilarityRequest.type,
+  jobHandler('similarity', ({ configPath, otherConfigPath, workDoneToken: _, ...options }, ctx) => runSimilarity(configPath, otherConfigPath, options, ctx)),
+);
+
+connection.onRequest(
+  ValidateRequest.type,
+  jobHandler('validate', ({ configPath, workDoneToken: _, ...options }, ctx) => runValidate(configPath, options, ctx)),
+);
 
 connection.onRequest(ShutdownRequest.type, () => {
   shuttingDown = true;

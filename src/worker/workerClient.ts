@@ -25,11 +25,18 @@ import {
   TraceRequest,
   TrainRequest,
   EvaluateRequest,
+  CleanseRequest,
+  WriteFilteredRequest,
+  SimilarityRequest,
+  ValidateRequest,
 } from '../protocol/engineProtocol';
-import type { BackendPreference, EngineErrorData, InitializeResult, LogLevel } from '../protocol/engineProtocol';
+import type { BackendPreference, EngineErrorData, InitializeParams, InitializeResult, LogLevel } from '../protocol/engineProtocol';
 import type { JobProgress } from '../protocol/progress';
 import type { TraceReport } from '../protocol/report';
 import type { EvaluateResult, TraceOptions, TrainResult } from '../protocol/jobTypes';
+import type { CleanseOptions, CleanseReport, WriteFilteredOptions, WriteFilteredResult } from '../protocol/cleanseReport';
+import type { SimilarityOptions, SimilarityReport } from '../protocol/similarityReport';
+import type { ValidateOptions, ValidateReport } from '../protocol/validateReport';
 
 /** How to start the worker. */
 export interface WorkerClientOptions {
@@ -40,6 +47,8 @@ export interface WorkerClientOptions {
   /** Runtime flags for the child (e.g. `--inspect`); default none, not the parent's. */
   readonly execArgv?: readonly string[];
   readonly backend?: BackendPreference;
+  /** Where tfjs-node(-gpu) may have been installed by the extension ({@link InitializeParams.backendPackagesDir}). */
+  readonly backendPackagesDir?: string;
   /** The worker's log lines, and its stdout/stderr output line by line. */
   readonly onLog?: (level: LogLevel, message: string) => void;
   /** Called once when the worker process has exited, expectedly or not. */
@@ -102,7 +111,11 @@ export class WorkerClient {
       options.onExit?.(e);
     });
     connection.listen();
-    const params = { protocolVersion: PROTOCOL_VERSION, backend: options.backend ?? 'auto' };
+    const params: InitializeParams = {
+      protocolVersion: PROTOCOL_VERSION,
+      backend: options.backend ?? 'auto',
+      ...(options.backendPackagesDir !== undefined ? { backendPackagesDir: options.backendPackagesDir } : {}),
+    };
     try {
       const info = await settle(exited, 'initialize', () => connection.sendRequest(InitializeRequest.type, params));
       return new WorkerClient(child, connection, exited, info);
@@ -130,6 +143,34 @@ export class WorkerClient {
   train(configPath: string, call: JobCallOptions = {}): Promise<TrainResult> {
     return this.job('train', call, (workDoneToken, token) =>
       this.connection.sendRequest(TrainRequest.type, { configPath, workDoneToken }, token),
+    );
+  }
+
+  /** Runs `msif cleanse` in the worker (paper §4.2); retrained models stay in the worker's memory. */
+  cleanse(configPath: string, options: CleanseOptions, call: JobCallOptions = {}): Promise<CleanseReport> {
+    return this.job('cleanse', call, (workDoneToken, token) =>
+      this.connection.sendRequest(CleanseRequest.type, { ...options, configPath, workDoneToken }, token),
+    );
+  }
+
+  /** Writes the workspace's pretraining set without the examples at `options.exclude` to a new JSON Lines file. */
+  writeFiltered(configPath: string, options: WriteFilteredOptions, call: JobCallOptions = {}): Promise<WriteFilteredResult> {
+    return this.job('write filtered dataset', call, (workDoneToken, token) =>
+      this.connection.sendRequest(WriteFilteredRequest.type, { ...options, configPath, workDoneToken }, token),
+    );
+  }
+
+  /** Runs `msif similarity` in the worker: traces two workspaces and compares their score distributions. */
+  similarity(configPath: string, otherConfigPath: string, options: SimilarityOptions, call: JobCallOptions = {}): Promise<SimilarityReport> {
+    return this.job('similarity', call, (workDoneToken, token) =>
+      this.connection.sendRequest(SimilarityRequest.type, { ...options, configPath, otherConfigPath, workDoneToken }, token),
+    );
+  }
+
+  /** Runs `msif validate` in the worker: the leave-one-out check (paper, Fig. 2). */
+  validate(configPath: string, options: ValidateOptions, call: JobCallOptions = {}): Promise<ValidateReport> {
+    return this.job('validate', call, (workDoneToken, token) =>
+      this.connection.sendRequest(ValidateRequest.type, { ...options, configPath, workDoneToken }, token),
     );
   }
 

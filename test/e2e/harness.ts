@@ -19,6 +19,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import type { Dirent } from 'node:fs';
 import {
   cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync,
 } from 'node:fs';
@@ -127,6 +128,8 @@ export class E2eSession {
     private readonly server: Server,
     readonly context: BrowserContext,
     readonly page: Page,
+    /** The explorer entry that marks the workbench as ready (see {@link SessionOptions.readyFile}). */
+    private readonly readyFile: string = 'msif.json',
   ) {}
 
   static async open(options: SessionOptions): Promise<E2eSession> {
@@ -141,7 +144,8 @@ export class E2eSession {
       server = await startCodeServer(base, dirs.workspace, options.env ?? {});
       context = await launchBrowser(base);
       const page = context.pages()[0] ?? (await context.newPage());
-      const session = new E2eSession(options.name, base, dirs.workspace, server, context, page);
+      const readyFile = options.readyFile ?? 'msif.json';
+      const session = new E2eSession(options.name, base, dirs.workspace, server, context, page, readyFile);
       context.on('request', (r) => {
         const u = new URL(r.url());
         if (/^(https?|wss?):$/.test(u.protocol) && u.hostname !== '127.0.0.1') session.nonLoopback.push(r);
@@ -155,10 +159,7 @@ export class E2eSession {
       for (const [k, v] of options.payload ?? []) payload.push([k, v]);
       const t0 = Date.now();
       await page.goto(workbenchUrl(server.url, dirs.workspace, payload));
-      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-      const readyFile = options.readyFile ?? 'msif.json';
-      await page.locator('.explorer-folders-view').getByText(readyFile, { exact: true }).first()
-        .waitFor({ timeout: 60_000 });
+      await session.waitForWorkbench();
       log(`${options.name}: workbench ready in ${Date.now() - t0} ms (${server.url}, ${base})`);
       return session;
     } catch (e) {
@@ -183,6 +184,51 @@ export class E2eSession {
     return left;
   }
 
+  /** Waits until the workbench shows and its explorer lists the ready file. */
+  private async waitForWorkbench(timeoutMs = 60_000): Promise<void> {
+    await this.page.locator('.monaco-workbench').waitFor({ timeout: timeoutMs });
+    await this.page.locator('.explorer-folders-view').getByText(this.readyFile, { exact: true }).first()
+      .waitFor({ timeout: timeoutMs });
+  }
+
+  /**
+   * Reloads the workbench page (the browser's reload: a new extension host, editors and
+   * webview panels restored from the saved UI state, see {@link waitForSavedEditors}) and
+   * waits until it is ready again. Returns the milliseconds it took.
+   */
+  async reload(timeoutMs = 120_000): Promise<number> {
+    const t0 = Date.now();
+    await this.page.reload({ timeout: timeoutMs });
+    await this.waitForWorkbench(timeoutMs);
+    log(`${this.name}: workbench reloaded in ${Date.now() - t0} ms`);
+    return Date.now() - t0;
+  }
+
+  /**
+   * The text an extension's log output channel (`createOutputChannel(name, {log: true})`)
+   * has written so far, from every extension host of this session (a reload starts a new
+   * one): VS Code writes it to user-data/logs/<time>/exthost<N>/<extension id>/<name>.log.
+   */
+  outputChannelLog(name = 'MSIF'): string {
+    const logs = path.join(this.base, 'user-data/logs');
+    const files: string[] = [];
+    const walk = (dir: string, depth: number): void => {
+      let entries: Dirent[];
+      try {
+        entries = readdirSync(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of entries) {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory() && depth < 4) walk(p, depth + 1);
+        else if (e.isFile() && e.name === `${name}.log` && /[\\/]exthost\d*[\\/]/.test(p)) files.push(p);
+      }
+    };
+    walk(logs, 0);
+    return files.sort().map((f) => readFileSync(f, 'utf8')).join('\n');
+  }
+
   /** The PID of the code-server process this session started. */
   get serverPid(): number {
     return this.server.child.pid ?? -1;
@@ -198,6 +244,17 @@ export class E2eSession {
     mkdirSync(RESULTS_DIR, { recursive: true });
     const file = path.join(RESULTS_DIR, `${this.name}-${name}.png`);
     await this.page.screenshot({ path: file });
+    return file;
+  }
+
+  /**
+   * Saves a screenshot of one element (scrolled into view first; in a webview too) to
+   * test-results/e2e/<session name>-<name>.png.
+   */
+  async elementScreenshot(element: Locator, name: string): Promise<string> {
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    const file = path.join(RESULTS_DIR, `${this.name}-${name}.png`);
+    await element.screenshot({ path: file });
     return file;
   }
 
@@ -518,6 +575,94 @@ export async function webviewFrame(page: Page, testId: string, timeoutMs = 60_00
       throw new Error(`no visible webview shows [data-testid=${testId}] within ${timeoutMs} ms (${n} visible webviews)`);
     }
     await sleep(250);
+  }
+}
+
+/**
+ * Like {@link webviewFrame}, but the frame returned stays on the webview it found (located
+ * by its iframe's unique `name`, the webview's id) rather than on the n-th visible webview,
+ * which becomes another one when panels show, hide or get restored. With `has`, waits until
+ * that webview also shows an element matching this selector.
+ */
+export async function pinnedWebviewFrame(
+  page: Page,
+  testId: string,
+  options: { readonly has?: string; readonly timeoutMs?: number } = {},
+): Promise<FrameLocator> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const outer = page.locator('iframe.webview.ready').filter({ visible: true });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const n = await outer.count();
+    for (let i = 0; i < n; i++) {
+      const name = await outer.nth(i).getAttribute('name', { timeout: 1000 }).catch(() => null);
+      if (!name) continue;
+      const inner = page.locator(`iframe.webview[name="${name}"]`).contentFrame().locator('#active-frame').contentFrame();
+      if ((await inner.locator(`[data-testid=${testId}]`).count().catch(() => 0)) === 0) continue;
+      if (options.has && (await inner.locator(options.has).count().catch(() => 0)) === 0) continue;
+      return inner;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`no visible webview shows [data-testid=${testId}]${options.has ? ` with ${options.has}` : ''} ` +
+        `within ${timeoutMs} ms (${n} visible webviews)`);
+    }
+    await sleep(250);
+  }
+}
+
+/**
+ * The workbench's persisted UI state for this workspace: the value of `key` (e.g.
+ * 'memento/workbench.parts.editor', the open editors and webview panels with their state;
+ * an extension's id, its workspaceState) in the browser's IndexedDB
+ * (`vscode-web-state-db-<workspace id>`, table ItemTable), or undefined if not saved yet.
+ */
+export async function savedWorkbenchState(page: Page, key: string): Promise<string | undefined> {
+  // Browser code as text: this project's TypeScript has no DOM typings.
+  const script = `(async (key) => {
+    const open = (name) => new Promise((resolve, reject) => {
+      const r = indexedDB.open(name);
+      r.onsuccess = () => resolve(r.result);
+      r.onerror = () => reject(r.error);
+    });
+    for (const info of await indexedDB.databases()) {
+      if (!info.name || !info.name.startsWith('vscode-web-state-db-') || info.name === 'vscode-web-state-db-global') continue;
+      const db = await open(info.name);
+      try {
+        if (!db.objectStoreNames.contains('ItemTable')) continue;
+        const value = await new Promise((resolve, reject) => {
+          const r = db.transaction('ItemTable').objectStore('ItemTable').get(key);
+          r.onsuccess = () => resolve(r.result);
+          r.onerror = () => reject(r.error);
+        });
+        if (value !== undefined) return String(value);
+      } finally {
+        db.close();
+      }
+    }
+    return undefined;
+  })(${JSON.stringify(key)})`;
+  return (await page.evaluate(script)) as string | undefined;
+}
+
+/**
+ * Waits until the workbench has saved its open editors (webview panels and their webview
+ * state, a JSON string, included) with every string of `needles` in them (or matching it). Needed before a browser reload:
+ * VS Code in a browser saves its UI state every 5 s while the page has focus, and on unload
+ * only optimistically (IndexedDB writes started in `pagehide` may never finish), so a
+ * reload soon after opening a panel can lose it. ("Developer: Reload Window" awaits the
+ * save; a browser reload does not.)
+ */
+export async function waitForSavedEditors(page: Page, needles: readonly (string | RegExp)[], timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const saved = (await savedWorkbenchState(page, 'memento/workbench.parts.editor')) ?? '';
+    const missing = needles.filter((n) => (typeof n === 'string' ? !saved.includes(n) : !n.test(saved))).map(String);
+    if (missing.length === 0) return;
+    if (Date.now() > deadline) {
+      throw new Error(`the workbench did not save its editors with ${JSON.stringify(missing)} within ${timeoutMs} ms ` +
+        `(saved: ${saved === '' ? 'nothing' : `${saved.length} characters`})`);
+    }
+    await sleep(500);
   }
 }
 

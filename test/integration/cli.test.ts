@@ -99,8 +99,8 @@ describe('msif CLI', () => {
       assertFails(msif(['trace', '--config']), 2, /--config needs a value/);
     });
 
-    test('validate is not yet available (exit 2)', () => {
-      assertFails(msif(['validate', '--config', 'msif.json', '--sample', '5']), 2, /not yet available/);
+    test('validate with an unknown retraining objective is a usage error (exit 2)', () => {
+      assertFails(msif(['validate', '--config', 'msif.json', '--sample', '5', '--retrain', 'exact']), 2, /--retrain is 'exact' \(expected one of proximal, plain\)/);
     });
 
     test('--out in a missing directory fails before the job starts', () => {

@@ -14,6 +14,14 @@ export interface ScatterOptions {
   readonly yLabel: string;
   readonly asinh: boolean;
   readonly onPick?: (index: number) => void;
+  /** `data-testid` of the canvas (default `compare-scatter`). */
+  readonly testId?: string;
+  /** Points drawn in the second colour (e.g. the top-|score| half of a sample). */
+  readonly highlight?: readonly boolean[];
+  /** Draw the line y = x (predicted against actual). */
+  readonly diagonal?: boolean;
+  /** The hover readout for point i (default: its position and both values). */
+  readonly describe?: (index: number) => string;
 }
 
 const M = { left: 60, right: 32, top: 12, bottom: 40 };
@@ -21,7 +29,7 @@ const M = { left: 60, right: 32, top: 12, bottom: 40 };
 export function scatter(options: ScatterOptions): { element: HTMLElement; redraw: () => void } {
   const canvas = h('canvas', {
     class: 'scatter',
-    'data-testid': 'compare-scatter',
+    'data-testid': options.testId ?? 'compare-scatter',
     'data-points': options.x.length,
     role: 'img',
     'aria-label': `Scatter of ${options.x.length} pretraining examples: ${options.xLabel} against ${options.yLabel}`,
@@ -83,6 +91,19 @@ export function scatter(options: ScatterOptions): { element: HTMLElement; redraw
       g.lineTo(width - M.right, py(0));
     }
     g.stroke();
+    if (options.diagonal) {
+      // y = x over the range both axes share.
+      const lo = Math.max(x0, y0);
+      const hi2 = Math.min(x1, y1);
+      if (lo < hi2) {
+        g.setLineDash([4, 4]);
+        g.beginPath();
+        g.moveTo(px(lo), py(lo));
+        g.lineTo(px(hi2), py(hi2));
+        g.stroke();
+        g.setLineDash([]);
+      }
+    }
     g.fillStyle = fg;
     g.font = `11px ${cssVar('--vscode-font-family', 'sans-serif')}`;
     g.textAlign = 'center';
@@ -108,7 +129,13 @@ export function scatter(options: ScatterOptions): { element: HTMLElement; redraw
       const a = tx[i] as number;
       const b = ty[i] as number;
       if (!Number.isFinite(a) || !Number.isFinite(b)) continue;
-      g.fillRect(px(a) - 1, py(b) - 1, 2.5, 2.5);
+      if (options.highlight) {
+        // Few points, two groups: larger marks, each group in its colour.
+        g.fillStyle = options.highlight[i] ? hi : dot;
+        g.fillRect(px(a) - 2.5, py(b) - 2.5, 5, 5);
+      } else {
+        g.fillRect(px(a) - 1, py(b) - 1, 2.5, 2.5);
+      }
     }
     g.globalAlpha = 1;
     if (hovered >= 0) {
@@ -143,7 +170,9 @@ export function scatter(options: ScatterOptions): { element: HTMLElement; redraw
         readout.textContent =
           best < 0
             ? 'Hover a point to see its scores.'
-            : `#${best}: ${options.xLabel} ${formatScore(options.x[best] as number)}, ${options.yLabel} ${formatScore(options.y[best] as number)}${options.onPick ? ' (click to open)' : ''}`;
+            : options.describe
+              ? options.describe(best)
+              : `#${best}: ${options.xLabel} ${formatScore(options.x[best] as number)}, ${options.yLabel} ${formatScore(options.y[best] as number)}${options.onPick ? ' (click to open)' : ''}`;
         redraw();
       }
     });

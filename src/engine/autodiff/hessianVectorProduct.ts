@@ -14,6 +14,7 @@ import type { LossName } from '../../common/workspaceConfig';
 import type { Model, ParamSpec } from '../model/model';
 import { perExampleLoss } from '../losses';
 import type { TensorBatch } from '../batches';
+import { sampleTensorMemory } from '../tensorMemory';
 
 /** A subset of a model's parameters, flattened in order into one vector. */
 export class ParamBlock {
@@ -110,6 +111,7 @@ export function accumulateGradient(loss: LossName, block: ParamBlock, batch: Ten
     };
     const { value, grads } = tf.valueAndGrads(f)(block.indices.map((i) => model.params[i] as tf.Tensor));
     lossSum = value.dataSync()[0] as number;
+    sampleTensorMemory();
     block.accumulate(grad, grads);
     return lossSum;
   });
@@ -145,6 +147,7 @@ export function accumulateHessianVectorProduct(
       return tf.add(dot, connect(ps)) as tf.Scalar;
     };
     const grads = tf.grads(f)(rows.indices.map((i) => model.params[i] as tf.Tensor));
+    sampleTensorMemory();
     rows.accumulate(out, grads);
   });
 }
@@ -160,6 +163,7 @@ export function accumulateHessianVectorProduct(
 export function directionalDerivatives(loss: LossName, block: ParamBlock, vector: Float64Array, batch: TensorBatch): { losses: Float32Array; derivatives: Float32Array } {
   return tf.tidy(() => {
     const l = perExampleLoss(loss, block.model.jvp(block.model.params, block.tangentOf(vector), batch.x), batch.y);
+    sampleTensorMemory();
     return {
       losses: l.value.dataSync() as Float32Array,
       derivatives: l.tangent ? (l.tangent.dataSync() as Float32Array) : new Float32Array(batch.n),

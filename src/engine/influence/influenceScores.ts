@@ -22,7 +22,8 @@ import type { ExampleSource } from '../data';
 import { norm } from '../linalg/vector';
 import { perExampleLoss, predictions } from '../losses';
 import type { Model } from '../model/model';
-import { InverseHessian, MeanLossHessian } from './stageHessians';
+import { InverseHessian, MeanLossHessian, type SolveOptions } from './stageHessians';
+import type { SymmetricOperator } from '../linalg/conjugateGradient';
 import { sampleIndices } from './sampling';
 
 export interface Stage {
@@ -53,6 +54,30 @@ export interface InfluenceProgress {
 export interface InfluenceOptions {
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: InfluenceProgress) => void;
+  /** Replace every inverse Hessian by the identity: the paper's baseline (Fig. 3). */
+  readonly identityHessians?: boolean;
+  /** Solves kept from an earlier run with the same models, data and settings. */
+  readonly cache?: InfluenceVectorCache;
+}
+
+/**
+ * What the two solves produce, and all that scoring needs besides the pretraining set:
+ * a caller may keep it (keyed by everything it depends on) and hand it back.
+ */
+export interface InfluenceVectors {
+  /** s = (∂²G/∂(W,U)² + λ_p)⁻¹ [q_W; 0], over all pretraining parameters. */
+  readonly s: Float64Array;
+  /** Case 1 with the exact solver: the same for the ∇_W f term alone. */
+  readonly sDirect?: Float64Array;
+  readonly solves: SolveDiagnostics[];
+  readonly hessianSampleCount: number;
+  readonly gradientNorms: { readonly pretrain: number; readonly finetune: number };
+}
+
+/** A store for {@link InfluenceVectors}; the engine only calls it. */
+export interface InfluenceVectorCache {
+  load(): Promise<InfluenceVectors | undefined>;
+  store(v: InfluenceVectors): Promise<void>;
 }
 
 export interface InfluenceResult {
@@ -65,6 +90,8 @@ export interface InfluenceResult {
   readonly parameters: { readonly W: number; readonly U: number; readonly Theta: number };
   readonly gradientNorms: { readonly pretrain: number; readonly finetune: number };
   readonly warnings: string[];
+  /** Whether the solves came from {@link InfluenceOptions.cache}. */
+  readonly cached: boolean;
 }
 
 /** The parameter blocks W, U (pretraining model) and W, Θ (finetuning model), checked. */
@@ -152,129 +179,183 @@ export async function influenceScores(p: InfluenceProblem, o: InfluenceOptions =
     }
   }
 
-  o.onProgress?.({ phase: 'prepare', fraction: 0, message: 'loading the finetuning set' });
-  const finetuneSet = await BatchSet.load(p.finetune.model, p.finetune.train, st.batchSize, undefined, o.signal);
-  const samples = sampleIndices(p.pretrain.train.count, st.hessianSamples, st.seed);
-  let hessianSet: BatchSet | undefined;
-  try {
-    // ∇f(x_t) summed over the test points, on all finetuning parameters.
-    const gTest = new Float64Array(blocks.finAll.size);
-    for (const b of p.test.batches) accumulateGradient(p.finetune.loss, blocks.finAll, b, gTest);
+  // The two solves are the expensive part: reuse them when the caller has them cached.
+  const loaded = await o.cache?.load();
+  // An entry for other parameter counts (a cache gone wrong) is a miss, never a wrong answer.
+  const cached = loaded && loaded.s.length === blocks.preAll.size && (!loaded.sDirect || loaded.sDirect.length === blocks.preAll.size) ? loaded : undefined;
+  const v = cached ?? (await solveVectors());
+  if (!cached) await o.cache?.store(v);
+  const { s, sDirect, solves } = v;
+  const { pretrain: pretrainGradNorm, finetune: finetuneGradNorm } = v.gradientNorms;
 
-    // ---- finetuning side: the vector q_W ----
-    let qW: Float64Array;
-    let direct: Float64Array | undefined;
-    const solves: SolveDiagnostics[] = [];
-    const finOptions = {
-      system: 'finetune' as const,
-      damping: st.finetuneDamping,
-      dampingForm: st.dampingForm,
-      solver: st.solver,
-      maxIterations: st.cgIterations,
-      tolerance: st.cgTolerance,
-      signal: o.signal,
-      onIteration: report('finetune-ihvp', 0.02, 0.3),
-    };
-    let finetuneGradNorm: number;
-    if (p.case === 'fixed') {
-      const hTheta = new MeanLossHessian(p.finetune.loss, blocks.finTheta, finetuneSet);
-      const gThetaF = meanGradient(p.finetune.loss, blocks.finTheta, finetuneSet);
-      finetuneGradNorm = norm(gThetaF);
-      const { x: u, diagnostics } = await new InverseHessian(hTheta, finOptions).solve(blocks.finTheta.projectFrom(blocks.finAll, gTest));
-      solves.push(diagnostics);
-      const mixed = await hTheta.applyRows(blocks.finW, u, o.signal);
-      direct = blocks.finW.projectFrom(blocks.finAll, gTest);
-      qW = direct.map((d, i) => d - (mixed[i] as number));
-    } else {
-      const wMask = new Uint8Array(blocks.finAll.size);
-      blocks.finW.indices.forEach((pi) => {
-        const k = blocks.finAll.indices.indexOf(pi);
-        const off = blocks.finAll.offsets[k] as number;
-        wMask.fill(1, off, off + (blocks.finAll.specs[k]?.size ?? 0));
+  // ---- scores: I(z_i) = −s · ∇g(z_i) for every pretraining example ----
+  const m = p.pretrain.train.count;
+  const scores = new Float64Array(m);
+  const directScores = sDirect ? new Float64Array(m) : undefined;
+  let done = 0;
+  await forEachBatch(
+    p.pretrain.model,
+    p.pretrain.train,
+    st.batchSize,
+    (b) => {
+      const d = directionalDerivatives(p.pretrain.loss, blocks.preAll, s, b).derivatives;
+      const dd = sDirect ? directionalDerivatives(p.pretrain.loss, blocks.preAll, sDirect, b).derivatives : undefined;
+      b.indices.forEach((idx, k) => {
+        scores[idx] = -(d[k] as number);
+        if (dd && directScores) directScores[idx] = -(dd[k] as number);
       });
-      const kOp = new MeanLossHessian(p.finetune.loss, blocks.finAll, finetuneSet, 2 * st.alpha, wMask);
-      // ∇ of the surrogate α‖W − W̄‖² + F: stationarity check of the finetuned model.
-      const gF = meanGradient(p.finetune.loss, blocks.finAll, finetuneSet);
-      const wBar = blocks.preW.values();
-      const prox = blocks.finAll.projectFrom(blocks.finW, blocks.finW.values().map((w, i) => 2 * st.alpha * (w - (wBar[i] as number))));
-      finetuneGradNorm = norm(gF.map((g, i) => g + (prox[i] as number)));
-      const { x: r, diagnostics } = await new InverseHessian(kOp, finOptions).solve(gTest);
-      solves.push(diagnostics);
-      qW = blocks.finW.projectFrom(blocks.finAll, r).map((v) => 2 * st.alpha * v);
+      done += b.n;
+      o.onProgress?.({ phase: 'score', fraction: 0.85 + 0.15 * (done / m), message: `scoring pretraining examples ${done}/${m}` });
+    },
+    o.signal,
+  );
+
+  for (const d of solves) {
+    if (d.negativeCurvatureAt !== null) {
+      warnings.push(
+        `The ${d.system} system (H + ${d.damping}·I) is not positive definite${d.minEigenvalue !== undefined ? ` (smallest eigenvalue of H: ${d.minEigenvalue.toExponential(3)})` : ''}: increase ${d.system}Damping or use dampingForm "squared".`,
+      );
+    } else if (!d.converged) {
+      warnings.push(`The ${d.system} solve did not converge: relative residual ${d.relativeResidual.toExponential(2)} after ${d.iterations} CG iterations. Scores are not final: raise cgIterations or ${d.system}Damping.`);
     }
-
-    // ---- pretraining side: s = (∂²G + λ_p)⁻¹ [q_W; 0] ----
-    o.onProgress?.({ phase: 'prepare', fraction: 0.3, message: `loading ${samples.length} pretraining examples for the Hessian` });
-    hessianSet = await BatchSet.load(p.pretrain.model, p.pretrain.train, st.batchSize, samples, o.signal);
-    const pretrainGradNorm = norm(meanGradient(p.pretrain.loss, blocks.preAll, hessianSet));
-    const hG = new MeanLossHessian(p.pretrain.loss, blocks.preAll, hessianSet);
-    const preInverse = new InverseHessian(hG, {
-      system: 'pretrain',
-      damping: st.pretrainDamping,
-      dampingForm: st.dampingForm,
-      solver: st.solver,
-      maxIterations: st.cgIterations,
-      tolerance: st.cgTolerance,
-      signal: o.signal,
-      onIteration: report('pretrain-ihvp', 0.32, 0.85),
-    });
-    const { x: s, diagnostics } = await preInverse.solve(blocks.preAll.projectFrom(blocks.preW, qW));
-    solves.push(diagnostics);
-    // The split of Case 1's scores into its two terms costs a second solve: free with the
-    // exact solver's decomposition, so it is reported only then.
-    const sDirect = direct && preInverse.usesExact ? (await preInverse.solve(blocks.preAll.projectFrom(blocks.preW, direct))).x : undefined;
-
-    // ---- scores: I(z_i) = −s · ∇g(z_i) for every pretraining example ----
-    const m = p.pretrain.train.count;
-    const scores = new Float64Array(m);
-    const directScores = sDirect ? new Float64Array(m) : undefined;
-    let done = 0;
-    await forEachBatch(
-      p.pretrain.model,
-      p.pretrain.train,
-      st.batchSize,
-      (b) => {
-        const d = directionalDerivatives(p.pretrain.loss, blocks.preAll, s, b).derivatives;
-        const dd = sDirect ? directionalDerivatives(p.pretrain.loss, blocks.preAll, sDirect, b).derivatives : undefined;
-        b.indices.forEach((idx, k) => {
-          scores[idx] = -(d[k] as number);
-          if (dd && directScores) directScores[idx] = -(dd[k] as number);
-        });
-        done += b.n;
-        o.onProgress?.({ phase: 'score', fraction: 0.85 + 0.15 * (done / m), message: `scoring pretraining examples ${done}/${m}` });
-      },
-      o.signal,
-    );
-
-    for (const d of solves) {
-      if (d.negativeCurvatureAt !== null) {
-        warnings.push(
-          `The ${d.system} system (H + ${d.damping}·I) is not positive definite${d.minEigenvalue !== undefined ? ` (smallest eigenvalue of H: ${d.minEigenvalue.toExponential(3)})` : ''}: increase ${d.system}Damping or use dampingForm "squared".`,
-        );
-      } else if (!d.converged) {
-        warnings.push(`The ${d.system} solve did not converge: relative residual ${d.relativeResidual.toExponential(2)} after ${d.iterations} CG iterations. Scores are not final: raise cgIterations or ${d.system}Damping.`);
-      }
-    }
-    for (const [stage, g] of [
-      ['pretraining', pretrainGradNorm],
-      ['finetuning', finetuneGradNorm],
-    ] as const) {
-      if (g > 1e-2) warnings.push(`The ${stage} gradient norm is ${g.toExponential(2)}: the model is not at a minimum, so influence estimates are less reliable.`);
-    }
-
-    return {
-      scores,
-      ...(directScores ? { breakdown: { direct: directScores, throughHead: scores.map((v, i) => v - (directScores[i] as number)) } } : {}),
-      solves,
-      hessianSampleCount: samples.length,
-      parameters: { W: blocks.preW.size, U: blocks.preAll.size - blocks.preW.size, Theta: blocks.finTheta.size },
-      gradientNorms: { pretrain: pretrainGradNorm, finetune: finetuneGradNorm },
-      warnings,
-    };
-  } finally {
-    finetuneSet.dispose();
-    hessianSet?.dispose();
   }
+  for (const [stage, g] of [
+    ['pretraining', pretrainGradNorm],
+    ['finetuning', finetuneGradNorm],
+  ] as const) {
+    if (g > 1e-2) warnings.push(`The ${stage} gradient norm is ${g.toExponential(2)}: the model is not at a minimum, so influence estimates are less reliable.`);
+  }
+
+  return {
+    scores,
+    ...(directScores ? { breakdown: { direct: directScores, throughHead: scores.map((v, i) => v - (directScores[i] as number)) } } : {}),
+    solves,
+    hessianSampleCount: v.hessianSampleCount,
+    cached: cached !== undefined,
+    parameters: { W: blocks.preW.size, U: blocks.preAll.size - blocks.preW.size, Theta: blocks.finTheta.size },
+    gradientNorms: { pretrain: pretrainGradNorm, finetune: finetuneGradNorm },
+    warnings,
+  };
+
+  /** The finetune-side vector, then s = (∂²G + λ_p)⁻¹ [q_W; 0] (and Case 1's direct-term s). */
+  async function solveVectors(): Promise<InfluenceVectors> {
+    o.onProgress?.({ phase: 'prepare', fraction: 0, message: 'loading the finetuning set' });
+    const finetuneSet = await BatchSet.load(p.finetune.model, p.finetune.train, st.batchSize, undefined, o.signal);
+    const samples = sampleIndices(p.pretrain.train.count, st.hessianSamples, st.seed);
+    let hessianSet: BatchSet | undefined;
+    try {
+      // ∇f(x_t) summed over the test points, on all finetuning parameters.
+      const gTest = new Float64Array(blocks.finAll.size);
+      for (const b of p.test.batches) accumulateGradient(p.finetune.loss, blocks.finAll, b, gTest);
+
+      // ---- finetuning side: the vector q_W ----
+      let qW: Float64Array;
+      let direct: Float64Array | undefined;
+      const solves: SolveDiagnostics[] = [];
+      const finOptions = {
+        system: 'finetune' as const,
+        damping: st.finetuneDamping,
+        dampingForm: st.dampingForm,
+        solver: st.solver,
+        maxIterations: st.cgIterations,
+        tolerance: st.cgTolerance,
+        signal: o.signal,
+        onIteration: report('finetune-ihvp', 0.02, 0.3),
+      };
+      let finetuneGradNorm: number;
+      if (p.case === 'fixed') {
+        const hTheta = new MeanLossHessian(p.finetune.loss, blocks.finTheta, finetuneSet);
+        // W is fixed: ∂²F/∂Θ² needs only the head, on features computed once (same numbers).
+        const onFeatures = headOnFeatures(p.finetune.model, blocks.finTheta, finetuneSet);
+        let u: Float64Array;
+        try {
+          const hHead = onFeatures ? new MeanLossHessian(p.finetune.loss, onFeatures.block, onFeatures.features) : hTheta;
+          const gThetaF = onFeatures ? meanGradient(p.finetune.loss, onFeatures.block, onFeatures.features) : meanGradient(p.finetune.loss, blocks.finTheta, finetuneSet);
+          finetuneGradNorm = norm(gThetaF);
+          const solved = await inverseOf(hHead, finOptions, o).solve(blocks.finTheta.projectFrom(blocks.finAll, gTest));
+          u = solved.x;
+          solves.push(solved.diagnostics);
+        } finally {
+          onFeatures?.features.dispose();
+        }
+        const mixed = await hTheta.applyRows(blocks.finW, u, o.signal);
+        direct = blocks.finW.projectFrom(blocks.finAll, gTest);
+        qW = direct.map((d, i) => d - (mixed[i] as number));
+      } else {
+        const wMask = new Uint8Array(blocks.finAll.size);
+        blocks.finW.indices.forEach((pi) => {
+          const k = blocks.finAll.indices.indexOf(pi);
+          const off = blocks.finAll.offsets[k] as number;
+          wMask.fill(1, off, off + (blocks.finAll.specs[k]?.size ?? 0));
+        });
+        const kOp = new MeanLossHessian(p.finetune.loss, blocks.finAll, finetuneSet, 2 * st.alpha, wMask);
+        // ∇ of the surrogate α‖W − W̄‖² + F: stationarity check of the finetuned model.
+        const gF = meanGradient(p.finetune.loss, blocks.finAll, finetuneSet);
+        const wBar = blocks.preW.values();
+        const prox = blocks.finAll.projectFrom(blocks.finW, blocks.finW.values().map((w, i) => 2 * st.alpha * (w - (wBar[i] as number))));
+        finetuneGradNorm = norm(gF.map((g, i) => g + (prox[i] as number)));
+        const { x: r, diagnostics } = await inverseOf(kOp, finOptions, o).solve(gTest);
+        solves.push(diagnostics);
+        qW = blocks.finW.projectFrom(blocks.finAll, r).map((v) => 2 * st.alpha * v);
+      }
+
+      // ---- pretraining side: s = (∂²G + λ_p)⁻¹ [q_W; 0] ----
+      o.onProgress?.({ phase: 'prepare', fraction: 0.3, message: `loading ${samples.length} pretraining examples for the Hessian` });
+      hessianSet = await BatchSet.load(p.pretrain.model, p.pretrain.train, st.batchSize, samples, o.signal);
+      const pretrainGradNorm = norm(meanGradient(p.pretrain.loss, blocks.preAll, hessianSet));
+      const hG = new MeanLossHessian(p.pretrain.loss, blocks.preAll, hessianSet);
+      const preInverse = inverseOf(hG, {
+        system: 'pretrain',
+        damping: st.pretrainDamping,
+        dampingForm: st.dampingForm,
+        solver: st.solver,
+        maxIterations: st.cgIterations,
+        tolerance: st.cgTolerance,
+        signal: o.signal,
+        onIteration: report('pretrain-ihvp', 0.32, 0.85),
+      }, o);
+      const { x: s, diagnostics } = await preInverse.solve(blocks.preAll.projectFrom(blocks.preW, qW));
+      solves.push(diagnostics);
+      // The split of Case 1's scores into its two terms costs a second solve: free with the
+      // exact solver's decomposition, so it is reported only then.
+      const sDirect = direct && preInverse.usesExact ? (await preInverse.solve(blocks.preAll.projectFrom(blocks.preW, direct))).x : undefined;
+
+      return { s, ...(sDirect ? { sDirect } : {}), solves, hessianSampleCount: samples.length, gradientNorms: { pretrain: pretrainGradNorm, finetune: finetuneGradNorm } };
+    } finally {
+      finetuneSet.dispose();
+      hessianSet?.dispose();
+    }
+  }
+}
+
+/**
+ * The finetuning model's head Θ as a model of its own, with the finetuning set mapped
+ * through the fixed trunk (the shared layers W and what follows them up to the first Θ
+ * layer): Case 1's Θ-Hessian and Θ-gradient are the head's on these features. Undefined
+ * when the layers do not split that way (a Θ layer before a W layer, or a head that reads
+ * the trunk's inside); the caller then uses the whole model.
+ *
+ * ```tex
+ * \partial^2 F/\partial\Theta^2 = \tfrac1n \textstyle\sum_i \partial^2_\Theta\, \ell\big(\mathrm{head}(h_i;\Theta), y_i\big), \quad h_i = \mathrm{trunk}(x_i; W)
+ * ```
+ */
+function headOnFeatures(model: Model, theta: ParamBlock, data: BatchSet): { block: ParamBlock; features: BatchSet } | undefined {
+  const thetaLayers = new Set(theta.specs.map((s) => s.layer));
+  const first = model.graph.nodes.find((n) => thetaLayers.has(n.layer.name));
+  const cut = first?.inbound[0];
+  if (cut === undefined) return undefined;
+  const split = model.splitAfter(cut);
+  // The head's parameters must be exactly Θ, in Θ's order.
+  if (!split || split.head.paramSpecs.length !== theta.indices.length || !theta.indices.every((pi, k) => pi === split.trunkParamCount + k)) return undefined;
+  const batches = data.batches.map((b) => ({ x: tf.tidy(() => split.trunk(b.x)), y: tf.clone(b.y), n: b.n, indices: b.indices }));
+  return { block: ParamBlock.all(split.head), features: BatchSet.of(batches) };
+}
+
+/** The damped inverse of `op`, or the identity for the baseline of {@link InfluenceOptions.identityHessians}. */
+function inverseOf(op: SymmetricOperator, so: SolveOptions, o: InfluenceOptions): Pick<InverseHessian, 'solve' | 'usesExact'> {
+  if (!o.identityHessians) return new InverseHessian(op, so);
+  const diagnostics: SolveDiagnostics = { system: so.system, solver: 'identity', dampingForm: so.dampingForm, damping: 0, dimension: op.dimension, iterations: 0, residuals: [], relativeResidual: 0, converged: true, negativeCurvatureAt: null };
+  return { usesExact: false, solve: async (b) => ({ x: Float64Array.from(b), diagnostics }) };
 }
 
 /** Mean gradient of the loss over a batch set on a block. */

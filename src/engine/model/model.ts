@@ -10,7 +10,9 @@ import * as tf from '@tensorflow/tfjs';
 import { MsifError } from '../../common/errors';
 import type { ActivationName, GraphNode, LayerSpec, ModelGraph } from './topology';
 import { parseTopology } from './topology';
-import { averageDivisor, conv2d, embeddingLookup, fromPerChannel, isTiled, oneHotFloat, tiledWindows, windows } from './ops';
+import { averageDivisor, conv2d, conv2dConstantInput, conv2dConstantKernel, embeddingLookup, fromPerChannel, isTiled, oneHotFloat, tiledWindows, windows } from './ops';
+import { flatIndexKernelsAvailable, gatherFlat, maxPoolArgmax } from './flatIndex';
+import { tanhDual, tanhKernelsAvailable } from './tanhDual';
 
 export interface ParamSpec {
   /** `<layer>/<kernel|bias|embeddings>`. */
@@ -61,7 +63,16 @@ export class Model {
   /** Multiply-adds of one example's forward pass (dense and convolution layers). */
   readonly multiplyAdds: number;
 
-  private constructor(graph: ModelGraph, specs: ParamSpec[], outputShape: number[], params: tf.Tensor[], file: string, multiplyAdds: number) {
+  private constructor(
+    graph: ModelGraph,
+    specs: ParamSpec[],
+    outputShape: number[],
+    params: tf.Tensor[],
+    file: string,
+    multiplyAdds: number,
+    /** False for a view (see {@link splitAfter}) whose tensors belong to another model. */
+    private readonly ownsParams = true,
+  ) {
     this.multiplyAdds = multiplyAdds;
     this.graph = graph;
     this.paramSpecs = specs;
@@ -171,21 +182,63 @@ export class Model {
       const inbound = node.inbound[0];
       const x = inbound === undefined ? { value: input, tangent: null } : values.get(inbound);
       if (!x) throw new Error(`node ${node.layer.name} evaluated before its input`);
-      last = applyLayer(node, x, take);
+      last = applyLayer(node, x, take, this.graph.nodes[0]?.layer.name ?? '');
       values.set(node.layer.name, last);
     }
     return last;
   }
 
+  /**
+   * The model split after the node `cut`: a trunk (the nodes up to `cut`) and a head (the
+   * rest) that takes the trunk's output as its input. The head shares this model's
+   * parameter tensors (its `dispose` frees none of them). Undefined when some node after
+   * `cut` reads a node before it, so that the head is not a model of the trunk's output alone.
+   *
+   * ```tex
+   * f(x; \theta) = \mathrm{head}\big(\mathrm{trunk}(x; \theta_{\le cut});\ \theta_{> cut}\big)
+   * ```
+   */
+  splitAfter(cut: string): { readonly head: Model; readonly trunkParamCount: number; readonly trunk: (input: tf.Tensor) => tf.Tensor } | undefined {
+    const at = this.graph.nodes.findIndex((n) => n.layer.name === cut);
+    if (at < 0 || at === this.graph.nodes.length - 1) return undefined;
+    const after = this.graph.nodes.slice(at + 1);
+    const inHead = new Set([cut, ...after.map((n) => n.layer.name)]);
+    if (!after.every((n) => n.inbound.every((i) => inHead.has(i)))) return undefined;
+    const { shapes } = inferParams(this.graph, this.file);
+    const cutShape = shapes.get(cut);
+    if (!cutShape) return undefined;
+    const headGraph: ModelGraph = { name: `${this.graph.name}/head`, inputShape: cutShape, nodes: [{ layer: { kind: 'input', name: cut }, inbound: [] }, ...after] };
+    const headLayers = new Set(after.map((n) => n.layer.name));
+    const trunkParamCount = this.paramSpecs.filter((s) => !headLayers.has(s.layer)).length;
+    // Parameters are taken in node order, so the head's are this model's last ones.
+    if (!this.paramSpecs.slice(trunkParamCount).every((s) => headLayers.has(s.layer))) return undefined;
+    const { specs, outputShape, multiplyAdds } = inferParams(headGraph, this.file);
+    const head = new Model(headGraph, specs, outputShape, this.params.slice(trunkParamCount), this.file, multiplyAdds, false);
+    const trunkNodes = this.graph.nodes.slice(0, at + 1);
+    const trunk = (input: tf.Tensor): tf.Tensor => {
+      const values = new Map<string, Dual>();
+      let paramIndex = 0;
+      const take = (): { p: tf.Tensor; t: tf.Tensor | null } => ({ p: this.params[paramIndex++] as tf.Tensor, t: null });
+      let last: Dual = { value: input, tangent: null };
+      for (const node of trunkNodes) {
+        const inbound = node.inbound[0];
+        last = applyLayer(node, inbound === undefined ? { value: input, tangent: null } : (values.get(inbound) as Dual), take, this.graph.nodes[0]?.layer.name ?? '');
+        values.set(node.layer.name, last);
+      }
+      return last.value;
+    };
+    return { head, trunkParamCount, trunk };
+  }
+
   dispose(): void {
-    for (const p of this.params) p.dispose();
+    if (this.ownsParams) for (const p of this.params) p.dispose();
     this.params = [];
   }
 }
 
 type Take = () => { p: tf.Tensor; t: tf.Tensor | null };
 
-function applyLayer(node: GraphNode, x: Dual, take: Take): Dual {
+function applyLayer(node: GraphNode, x: Dual, take: Take, inputName: string): Dual {
   const layer = node.layer;
   switch (layer.kind) {
     case 'input':
@@ -202,9 +255,16 @@ function applyLayer(node: GraphNode, x: Dual, take: Take): Dual {
     case 'conv2d': {
       const k = take();
       const b = layer.useBias ? take() : null;
-      const conv = (a: tf.Tensor, f: tf.Tensor): tf.Tensor => conv2d(a as tf.Tensor4D, f as tf.Tensor4D, layer.strides, layer.padding);
-      const value = addBias(conv(x.value, k.p), b?.p ?? null);
-      const tangent = sum([x.tangent && conv(x.tangent, k.p), k.t && conv(x.value, k.t), b?.t ?? null]);
+      const [s, pad] = [layer.strides, layer.padding];
+      // Only what autodiff needs: the model's input and the tangent K̇ are constants.
+      const fromInput = node.inbound[0] === inputName;
+      const xv = x.value as tf.Tensor4D;
+      const value = addBias(fromInput ? conv2dConstantInput(xv, k.p as tf.Tensor4D, s, pad) : conv2d(xv, k.p as tf.Tensor4D, s, pad), b?.p ?? null);
+      const tangent = sum([
+        x.tangent && conv2d(x.tangent as tf.Tensor4D, k.p as tf.Tensor4D, s, pad),
+        k.t && (fromInput ? tf.conv2d(xv, k.t as tf.Tensor4D, s, pad) : conv2dConstantKernel(xv, k.t as tf.Tensor4D, s, pad)),
+        b?.t ?? null,
+      ]);
       return activate(layer.activation, { value, tangent });
     }
     case 'pool2d':
@@ -258,6 +318,7 @@ function activate(name: ActivationName, y: Dual): Dual {
     case 'relu':
       return { value: tf.relu(y.value), tangent: t && tf.mul(tf.step(y.value), t) };
     case 'tanh': {
+      if (tanhKernelsAvailable()) return tanhDual(y.value, t);
       const a = tf.tanh(y.value);
       return { value: a, tangent: t && tf.mul(tf.sub(1, tf.square(a)), t) };
     }
@@ -286,6 +347,11 @@ function pool(layer: Extract<LayerSpec, { kind: 'pool2d' }>, x: Dual): Dual {
   const v = x.value as tf.Tensor4D;
   const [n, h, w, c] = v.shape;
   const kk = layer.poolSize[0] * layer.poolSize[1];
+  if (layer.mode === 'max' && flatIndexKernelsAvailable()) {
+    // The same maths as the mask formulations below, as gathers at the maximisers (flatIndex.ts).
+    const at = maxPoolArgmax(v, layer);
+    return { value: gatherFlat(v, at), tangent: x.tangent && gatherFlat(x.tangent, at) };
+  }
   if (isTiled(layer)) {
     // Non-overlapping windows: same maths as below on `[N, Ho, Wo, C, kk]` blocks.
     const win = tiledWindows(v, layer);
@@ -310,7 +376,7 @@ function pool(layer: Extract<LayerSpec, { kind: 'pool2d' }>, x: Dual): Dual {
 }
 
 /** Shapes of every parameter, by propagating shapes through the graph. */
-function inferParams(graph: ModelGraph, file: string): { specs: ParamSpec[]; outputShape: number[]; multiplyAdds: number } {
+function inferParams(graph: ModelGraph, file: string): { specs: ParamSpec[]; outputShape: number[]; multiplyAdds: number; shapes: Map<string, number[]> } {
   const shapes = new Map<string, number[]>();
   const specs: ParamSpec[] = [];
   let offset = 0;
@@ -380,7 +446,7 @@ function inferParams(graph: ModelGraph, file: string): { specs: ParamSpec[]; out
     if (l.kind === 'dense') multiplyAdds += outSize * (s[s.length - 1] as number);
     if (l.kind === 'conv2d') multiplyAdds += outSize * l.kernelSize[0] * l.kernelSize[1] * (s[2] as number);
   }
-  return { specs, outputShape: out, multiplyAdds };
+  return { specs, outputShape: out, multiplyAdds, shapes };
 }
 
 function convOut(size: number, k: number, stride: number, padding: 'valid' | 'same'): number {

@@ -29,7 +29,14 @@ export function padAmounts(size: number, kernel: number, stride: number, padding
 }
 
 /**
- * 2-D convolution, NHWC, with a first-order gradient that uses only forward convolutions.
+ * Backends whose own `Conv2DBackpropFilter` kernel is trusted and faster than the
+ * forward-convolution route below: MSIF's `native` (im2col + sgemm, test/unit/native/)
+ * and tfjs-node's `tensorflow`. Elsewhere (wasm lacks it, cpu's is slow) the route below.
+ */
+const FILTER_GRADIENT_BACKENDS: ReadonlySet<string> = new Set(['native', 'tensorflow']);
+
+/**
+ * 2-D convolution, NHWC, with a first-order gradient that needs no kernel a backend lacks.
  *
  * ```tex
  * y_{n,i,j,o} = \sum_{a,b,c} x_{n, s i + a - p_t, s j + b - p_l, c} K_{a,b,c,o}
@@ -37,8 +44,9 @@ export function padAmounts(size: number, kernel: number, stride: number, padding
  *
  * ## Method
  * ∂L/∂x is a transposed convolution (the `Conv2DBackpropInput` kernel, present on every
- * backend). ∂L/∂K is a forward convolution with batch and channel axes swapped:
- * `conv2d(xᵀ, dyᵀ, stride 1, dilation s)` cropped to the kernel size.
+ * backend). ∂L/∂K is the backend's `Conv2DBackpropFilter` where trusted, elsewhere a forward
+ * convolution with batch and channel axes swapped: `conv2d(xᵀ, dyᵀ, stride 1, dilation s)`
+ * cropped to the kernel size.
  */
 export function conv2d(x: tf.Tensor4D, kernel: tf.Tensor4D, strides: [number, number], padding: Padding): tf.Tensor4D {
   const op = tf.customGrad(((xIn: tf.Tensor, kIn: tf.Tensor, save: tf.GradSaveFunc) => {
@@ -49,16 +57,57 @@ export function conv2d(x: tf.Tensor4D, kernel: tf.Tensor4D, strides: [number, nu
       value: tf.conv2d(xx, kk, strides, padding),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, ks] = saved as [tf.Tensor4D, tf.Tensor4D];
-        const dy4 = dy as tf.Tensor4D;
-        const dx =
-          strides[0] === 1 && strides[1] === 1 && tf.getBackend() === 'wasm'
-            ? conv2dInputGradientByForwardConv(dy4, ks, xs.shape, padding)
-            : tf.conv2dTranspose(dy4, ks, xs.shape, strides, padding);
-        return [dx, conv2dFilterGradient(xs, dy4, ks.shape, strides, padding)];
+        return [conv2dInputGradient(dy as tf.Tensor4D, ks, xs.shape, strides, padding), conv2dFilterGradient(xs, dy as tf.Tensor4D, ks.shape, strides, padding)];
       },
     };
   }) as unknown as CustomGradient<tf.Tensor4D>);
   return op(x, kernel) as tf.Tensor4D;
+}
+
+/**
+ * {@link conv2d} whose kernel is a constant to autodiff (a tangent K̇, a fixed filter): the
+ * gradient reaches x only, and no filter gradient is computed.
+ */
+export function conv2dConstantKernel(x: tf.Tensor4D, kernel: tf.Tensor4D, strides: [number, number], padding: Padding): tf.Tensor4D {
+  const op = tf.customGrad(((xIn: tf.Tensor, save: tf.GradSaveFunc) => {
+    const xx = xIn as tf.Tensor4D;
+    // Saved so that the kernel outlives the tidy scope that made it until backprop.
+    save([xx, kernel]);
+    return {
+      value: tf.conv2d(xx, kernel, strides, padding),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, ks] = saved as [tf.Tensor4D, tf.Tensor4D];
+        return conv2dInputGradient(dy as tf.Tensor4D, ks, xs.shape, strides, padding);
+      },
+    };
+  }) as unknown as CustomGradient<tf.Tensor4D>);
+  return op(x);
+}
+
+/**
+ * {@link conv2d} whose input is a constant to autodiff (the model's input): the gradient
+ * reaches the kernel only, and no input gradient is computed.
+ */
+export function conv2dConstantInput(x: tf.Tensor4D, kernel: tf.Tensor4D, strides: [number, number], padding: Padding): tf.Tensor4D {
+  const op = tf.customGrad(((kIn: tf.Tensor, save: tf.GradSaveFunc) => {
+    const kk = kIn as tf.Tensor4D;
+    save([x, kk]);
+    return {
+      value: tf.conv2d(x, kk, strides, padding),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, ks] = saved as [tf.Tensor4D, tf.Tensor4D];
+        return conv2dFilterGradient(xs, dy as tf.Tensor4D, ks.shape, strides, padding);
+      },
+    };
+  }) as unknown as CustomGradient<tf.Tensor4D>);
+  return op(kernel);
+}
+
+/** ∂L/∂x of {@link conv2d}: a transposed convolution, or on wasm (stride 1) a forward one. */
+function conv2dInputGradient(dy: tf.Tensor4D, kernel: tf.Tensor4D, xShape: [number, number, number, number], strides: [number, number], padding: Padding): tf.Tensor4D {
+  return strides[0] === 1 && strides[1] === 1 && tf.getBackend() === 'wasm'
+    ? conv2dInputGradientByForwardConv(dy, kernel, xShape, padding)
+    : tf.conv2dTranspose(dy, kernel, xShape, strides, padding);
 }
 
 /**
@@ -91,8 +140,17 @@ function conv2dInputGradientByForwardConv(dy: tf.Tensor4D, kernel: tf.Tensor4D, 
   });
 }
 
+/** ∂L/∂K of {@link conv2d}: the backend's own kernel where trusted, else by a forward convolution. */
+function conv2dFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, kernelShape: [number, number, number, number], strides: [number, number], padding: Padding): tf.Tensor4D {
+  if (FILTER_GRADIENT_BACKENDS.has(tf.getBackend())) {
+    const attrs = { strides, pad: padding, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: kernelShape };
+    return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  }
+  return conv2dFilterGradientByForwardConv(x, dy, kernelShape, strides, padding);
+}
+
 /** ∂L/∂K of {@link conv2d} by a forward convolution (see there). */
-function conv2dFilterGradient(
+function conv2dFilterGradientByForwardConv(
   x: tf.Tensor4D,
   dy: tf.Tensor4D,
   kernelShape: [number, number, number, number],
@@ -188,25 +246,8 @@ export function windows(x: tf.Tensor4D, g: PoolGeometry, padValue: number): tf.T
     const hp = h + ph.before + ph.after;
     const wp = w + pw.before + pw.after;
     const perChannel = tf.reshape(tf.transpose(xp, [0, 3, 1, 2]), [n * c, hp, wp, 1]) as tf.Tensor4D;
-    return conv2dConstantFilter(perChannel, windowFilter(kh, kw), g.strides);
+    return conv2dConstantKernel(perChannel, windowFilter(kh, kw), g.strides, 'valid');
   });
-}
-
-/** {@link conv2d} ('valid') with a filter that is a constant: no filter gradient is computed. */
-function conv2dConstantFilter(x: tf.Tensor4D, filter: tf.Tensor4D, strides: [number, number]): tf.Tensor4D {
-  const op = tf.customGrad(((xIn: tf.Tensor, save: tf.GradSaveFunc) => {
-    const xx = xIn as tf.Tensor4D;
-    // Saved so that the filter outlives the tidy scope that made it until backprop.
-    save([xx, filter]);
-    return {
-      value: tf.conv2d(xx, filter, strides, 'valid'),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, f] = saved as [tf.Tensor4D, tf.Tensor4D];
-        return tf.conv2dTranspose(dy as tf.Tensor4D, f, xs.shape, strides, 'valid');
-      },
-    };
-  }) as unknown as CustomGradient<tf.Tensor4D>);
-  return op(x);
 }
 
 /**

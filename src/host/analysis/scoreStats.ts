@@ -77,61 +77,7 @@ export function logDensityHistogram(scores: ArrayLike<number>, bins = 60): Histo
   return { min, max, binWidth, counts, logDensity, total };
 }
 
-/** Ranks 1..n with ties given their average rank (fractional ranking). */
-export function averageRanks(values: ArrayLike<number>): Float64Array {
-  const n = values.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (values[a] as number) - (values[b] as number));
-  const ranks = new Float64Array(n);
-  for (let start = 0; start < n; ) {
-    let end = start + 1;
-    while (end < n && values[order[end] as number] === values[order[start] as number]) end++;
-    const rank = (start + 1 + end) / 2; // mean of ranks start+1 .. end
-    for (let k = start; k < end; k++) ranks[order[k] as number] = rank;
-    start = end;
-  }
-  return ranks;
-}
-
-/** Pearson's correlation coefficient; NaN when either vector is constant or shorter than 2. */
-export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  if (n !== b.length) throw new RangeError(`vectors differ in length: ${n} and ${b.length}`);
-  if (n < 2) return NaN;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i] as number;
-    mb += b[i] as number;
-  }
-  ma /= n;
-  mb /= n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    const da = (a[i] as number) - ma;
-    const db = (b[i] as number) - mb;
-    sab += da * db;
-    saa += da * da;
-    sbb += db * db;
-  }
-  if (saa === 0 || sbb === 0) return NaN;
-  return Math.max(-1, Math.min(1, sab / Math.sqrt(saa * sbb)));
-}
-
-/**
- * Spearman's rank correlation: Pearson's correlation of the fractional ranks.
- *
- * ```tex
- * \rho = \operatorname{corr}(\operatorname{rank}(a), \operatorname{rank}(b))
- * ```
- *
- * With ties this is the general form, not 1 − 6Σd²/(n(n²−1)), which holds only without ties.
- */
-export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new RangeError(`vectors differ in length: ${a.length} and ${b.length}`);
-  return pearson(averageRanks(a), averageRanks(b));
-}
+export { averageRanks, pearson, spearman } from '../../common/correlation';
 
 /** How many of the top `k` harmful and helpful examples the two score vectors share. */
 export function topKOverlap(a: ArrayLike<number>, b: ArrayLike<number>, k: number): { harmful: number; helpful: number } {

@@ -7,6 +7,10 @@ export const CommandIds = {
   restartWorker: 'msif.restartWorker',
   showLog: 'msif.showLog',
   selectConfig: 'msif.selectConfig',
+  installTensorflowBackend: 'msif.installTensorflowBackend',
+  cleansePretraining: 'msif.cleansePretraining',
+  writeFilteredPretraining: 'msif.writeFilteredPretraining',
+  compareTaskSimilarity: 'msif.compareTaskSimilarity',
 } as const;
 
 export type CommandId = (typeof CommandIds)[keyof typeof CommandIds];

@@ -4,6 +4,10 @@ import type { Ctx } from '../ctx';
 import { CommandIds } from './commandIds';
 import type { CommandId } from './commandIds';
 import { compareCases } from './compareCases';
+import { cleansePretraining } from './cleansePretraining';
+import { writeFilteredPretraining } from './cleanseWriteFiltered';
+import { compareTaskSimilarity } from './similarityCompare';
+import { installBackend } from './installBackend';
 import { restartWorker } from './restartWorker';
 import { selectConfig } from './selectConfig';
 import { showLog } from './showLog';
@@ -21,6 +25,10 @@ const COMMANDS: Record<CommandId, CommandFactory> = {
   [CommandIds.restartWorker]: restartWorker,
   [CommandIds.showLog]: showLog,
   [CommandIds.selectConfig]: selectConfig,
+  [CommandIds.installTensorflowBackend]: installBackend,
+  [CommandIds.cleansePretraining]: cleansePretraining,
+  [CommandIds.writeFilteredPretraining]: writeFilteredPretraining,
+  [CommandIds.compareTaskSimilarity]: compareTaskSimilarity,
 };
 
 export function registerCommands(ctx: Ctx): vscode.Disposable[] {

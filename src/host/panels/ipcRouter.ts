@@ -4,7 +4,7 @@
  * builds the messages the host posts. Pure: the panel passes `postMessage`'s input in
  * and posts what comes out.
  */
-import { IPC_RESPONSE_METHOD, isIpcMessage, MAX_EXAMPLES_PER_REQUEST } from '../../protocol/webviewProtocol';
+import { IPC_RESPONSE_METHOD, isIpcMessage, MAX_EXAMPLES_PER_REQUEST, PANEL_VIEW_TYPES } from '../../protocol/webviewProtocol';
 import type {
   DatasetRole,
   ExampleRef,
@@ -114,7 +114,7 @@ export const validateNothing: ParamsValidator<void> = () => undefined;
 
 export const validateReady: ParamsValidator<WebviewReadyParams> = (params) => {
   const o = object(params);
-  const kinds: PanelKind[] = ['trace', 'misclassified', 'compare'];
+  const kinds = Object.keys(PANEL_VIEW_TYPES) as PanelKind[];
   if (typeof o['protocolVersion'] !== 'number') throw new IpcParamsError('protocolVersion must be a number');
   if (!kinds.includes(o['kind'] as PanelKind)) throw new IpcParamsError('kind must be a panel kind');
   const revision = o['revision'];

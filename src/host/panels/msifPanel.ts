@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import {
+  WriteFilteredCommand,
   CompareCasesCommand,
   DidChangeBusyNotification,
   DidChangeModelNotification,
@@ -29,6 +30,17 @@ import {
   validateTestIndex,
 } from './ipcRouter';
 import { webviewHtml, webviewOptions } from './webviewHtml';
+import { CommandIds } from '../commands/commandIds';
+
+/**
+ * How long a visible webview may take to say ready before its page is loaded again, one
+ * entry per try; after the last, the panel is left as it is. VS Code in a
+ * browser (code-server, vscode.dev) can load a webview restored after a window reload
+ * before its service worker controls the page: its script requests go to the network and
+ * fail, and the panel would show "Loading…" for good. Loading the page again ("Developer:
+ * Reload Webviews" does the same) then goes through the service worker.
+ */
+export const READY_TIMEOUTS_MS: readonly number[] = [10_000, 20_000, 40_000];
 
 /** What a panel asks of the rest of the host. */
 export interface PanelServices {
@@ -46,6 +58,8 @@ export class MsifPanel extends Disposable {
   private model: PanelModel | undefined;
   private busy: BusyParams | undefined;
   private error: string | undefined;
+  /** Pending check that the visible webview said ready (see {@link READY_TIMEOUTS_MS}). */
+  private readyTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly router = new IpcRouter();
   private readonly disposedEmitter = this._register(new Emitter<void>());
   readonly onDidDispose = this.disposedEmitter.event;
@@ -67,6 +81,7 @@ export class MsifPanel extends Disposable {
       () => {
         // A hidden webview is torn down (no retainContextWhenHidden); it says ready again when shown.
         if (!panel.visible) this.ready = false;
+        this.watchReady(0);
       },
       this,
       this._disposables,
@@ -74,6 +89,22 @@ export class MsifPanel extends Disposable {
     panel.onDidDispose(() => this.dispose(), this, this._disposables);
     this.registerHandlers();
     panel.webview.html = webviewHtml(panel.webview, services.extensionUri, kind, panel.title);
+    this.watchReady(0);
+  }
+
+  /** Loads the page again if the webview, visible, has not said ready within READY_TIMEOUTS_MS[attempt]. */
+  private watchReady(attempt: number): void {
+    clearTimeout(this.readyTimer);
+    this.readyTimer = undefined;
+    const timeout = READY_TIMEOUTS_MS[attempt];
+    if (this.isDisposed || this.ready || !this.panel.visible || timeout === undefined) return;
+    this.readyTimer = setTimeout(() => {
+      this.readyTimer = undefined;
+      if (this.isDisposed || this.ready || !this.panel.visible) return;
+      this.services.log.warn(`${this.kind} panel "${this.panel.title}": the webview did not load in ${timeout / 1000} s; loading it again`);
+      this.panel.webview.html = webviewHtml(this.panel.webview, this.services.extensionUri, this.kind, this.panel.title);
+      this.watchReady(attempt + 1);
+    }, timeout);
   }
 
   get currentModel(): PanelModel | undefined {
@@ -103,6 +134,7 @@ export class MsifPanel extends Disposable {
 
   override dispose(): void {
     if (this.isDisposed) return;
+    clearTimeout(this.readyTimer);
     this.disposedEmitter.fire();
     super.dispose();
   }
@@ -116,6 +148,8 @@ export class MsifPanel extends Disposable {
     const r = this.router;
     r.onRequest(WebviewReadyRequest, validateReady, (params) => {
       this.ready = true;
+      clearTimeout(this.readyTimer);
+      this.readyTimer = undefined;
       if (params.protocolVersion !== WEBVIEW_PROTOCOL_VERSION) {
         this.services.log.warn(`webview protocol ${params.protocolVersion}, host ${WEBVIEW_PROTOCOL_VERSION}`);
       }
@@ -141,6 +175,11 @@ export class MsifPanel extends Disposable {
     r.onCommand(CompareCasesCommand, validateNothing, () => {
       const selection = this.model?.kind === 'trace' ? this.model.selection : undefined;
       return selection === undefined ? undefined : this.services.compareCases(this.configPath, selection);
+    });
+    // The cleanse panel's "Write filtered dataset…": the removed examples come from the host's model, not the webview.
+    r.onCommand(WriteFilteredCommand, validateNothing, async () => {
+      if (this.model?.kind !== 'cleanse') return;
+      await vscode.commands.executeCommand(CommandIds.writeFilteredPretraining, { config: this.configPath, exclude: this.model.removed.map((e) => e.index) });
     });
   }
 

@@ -17,6 +17,11 @@ import { MsifPanel } from './msifPanel';
 import type { PanelServices } from './msifPanel';
 import { comparePanelModel, isMisclassified, misclassifiedPanelModel, MISCLASSIFIED_TITLE, tracePanelModel } from './panelModels';
 import { webviewOptions } from './webviewHtml';
+import { cleansePanelModel, similarityPanelModel } from './analysisPanelModels';
+import type { CleanseReport } from '../../protocol/cleanseReport';
+import type { SimilarityReport } from '../../protocol/similarityReport';
+import { validatePanelModel } from './validatePanelModel';
+import type { ValidateReport } from '../../protocol/validateReport';
 
 /** Test point views sent with a panel's model; more come on request. */
 export const INITIAL_TEST_EXAMPLES = 60;
@@ -39,6 +44,12 @@ function keyOfModel(configPath: string, model: PanelModel): string {
       return panelKey('compare', configPath, model.selection);
     case 'misclassified':
       return panelKey('misclassified', configPath);
+    case 'validate':
+      return panelKey('validate', configPath, model.selection, model.case);
+    case 'cleanse':
+      return panelKey('cleanse', configPath, model.by, String(model.percent), model.case);
+    case 'similarity':
+      return panelKey('similarity', configPath, model.otherConfigPath, model.a.test);
   }
 }
 
@@ -106,6 +117,32 @@ export class PanelManager extends Disposable {
     const examples = await this.initialExamples(entry, indices, fixed.test);
     const model = comparePanelModel({ revision: ++this.revision, configPath: entry.path, configLabel: entry.label, selection, fixed, updated, topK, names, examples });
     return this.show(panelKey('compare', entry.path, selection), 'compare', entry.path, model);
+  }
+
+  /** Opens (or updates) the leave-one-out panel of a config, test selection and case. */
+  async showValidate(entry: LoadedConfig, selection: string, report: ValidateReport): Promise<MsifPanel> {
+    const names = await this.deps.exampleService.labelNames(entry.config.finetune.test);
+    const examples = await this.initialExamples(entry, report.rows.map((r) => r.index), report.test);
+    const model = validatePanelModel({ revision: ++this.revision, configPath: entry.path, configLabel: entry.label, selection, report, names, examples });
+    return this.show(panelKey('validate', entry.path, selection, report.case), 'validate', entry.path, model);
+  }
+
+  /** Opens (or updates) the data-cleansing panel of a config, scoring set, percentage and case. */
+  async showCleanse(entry: LoadedConfig, report: CleanseReport): Promise<MsifPanel> {
+    let examples: ExampleView[] = [];
+    try {
+      examples = await this.deps.exampleService.examples(entry.config, 'pretrain', report.removed.slice(0, 50).map((e) => e.index));
+    } catch (e) {
+      this.deps.log.warn(`cannot read pretraining examples for display: ${(e as Error).message}`);
+    }
+    const model = cleansePanelModel({ revision: ++this.revision, configPath: entry.path, configLabel: entry.label, report, examples });
+    return this.show(panelKey('cleanse', entry.path, report.by, String(report.percent), report.case), 'cleanse', entry.path, model);
+  }
+
+  /** Opens (or updates) the comparison of two workspaces' score distributions (A's panel). */
+  showSimilarity(a: LoadedConfig, b: LoadedConfig, report: SimilarityReport): MsifPanel {
+    const model = similarityPanelModel({ revision: ++this.revision, labelA: a.label, labelB: b.label, report });
+    return this.show(panelKey('similarity', a.path, b.path, report.a.test), 'similarity', a.path, model);
   }
 
   /** The panel of a kind for a config, if open (the misclassified panel, the comparison). */

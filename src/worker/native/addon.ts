@@ -10,6 +10,7 @@
  * leaves alone. Loading never throws: a missing or broken addon is reported as a reason.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 /** The addon's functions (native/src/msif_native.c documents each). All are synchronous. */
@@ -28,10 +29,17 @@ export interface NativeAddon {
   sumRows(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
   argMaxRows(x: Float32Array, out: Int32Array, rows: number, cols: number): void;
   oneHot(indices: Int32Array, out: Float32Array, depth: number, on: number, off: number): void;
+  sumColumns(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  /** pool: N H W C KH KW OH OW strideH strideW padTop padLeft. */
+  maxPoolArgmax(x: Float32Array, out: Int32Array, pool: Int32Array): void;
+  gatherFlat(x: Float32Array, indices: Int32Array, out: Float32Array): void;
+  scatterAddFlat(dy: Float32Array, indices: Int32Array, out: Float32Array): void;
+  tanhSlope(a: Float32Array, t: Float32Array, out: Float32Array): void;
+  tanhCurvature(a: Float32Array, t: Float32Array, g: Float32Array, out: Float32Array): void;
 }
 
 /** The functions every addon must have: a stale build from an older source is refused. */
-const REQUIRED: readonly (keyof NativeAddon)[] = ['info', 'setThreads', 'setChunking', 'batchMatMul', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'transpose', 'binary', 'unary', 'sumRows', 'argMaxRows', 'oneHot'];
+const REQUIRED: readonly (keyof NativeAddon)[] = ['info', 'setThreads', 'setChunking', 'batchMatMul', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'transpose', 'binary', 'unary', 'sumRows', 'argMaxRows', 'oneHot', 'sumColumns', 'maxPoolArgmax', 'gatherFlat', 'scatterAddFlat', 'tanhSlope', 'tanhCurvature'];
 
 export const ADDON_RELATIVE_PATH = path.join('native', 'build', 'Release', 'msif_native.node');
 
@@ -66,18 +74,21 @@ function load(): AddonLoad {
 }
 
 /**
- * OpenBLAS threads: `$MSIF_NATIVE_THREADS`, else `$OPENBLAS_NUM_THREADS`, else 1. One by
- * default because sgemm is only part of the engine's time (most kernels are
- * single-threaded loops) and OpenBLAS's spinning threads lose badly when the machine is
- * busy: on 2 cores under load, 1,000-example HVPs of the paper CNN took 5.3 s (4.2 s CPU)
- * with 1 thread and 10.6 s (4.8 s CPU) with 2 (bench/kernels.ts).
+ * OpenBLAS threads: `$MSIF_NATIVE_THREADS`, else `$OPENBLAS_NUM_THREADS`, else the cores idle
+ * at start-up (cores minus the 1-minute load average, rounded; at least 1), the rule the
+ * wasm backend uses. Idle cores, not all: OpenBLAS's threads spin and wait for each other,
+ * so on a busy machine a descheduled thread stalls every sgemm (on 2 cores under load,
+ * 1,000-example HVPs of the paper CNN took 5.3 s with 1 thread and 10.6 s with 2,
+ * bench/kernels.ts). Results agree across counts to float32 rounding (HVP of the paper CNN:
+ * 3e-8 relative between 1 and 2 threads): OpenBLAS sums in another order with more threads.
  */
-function nativeThreads(): number {
+export function nativeThreads(): number {
   for (const name of ['MSIF_NATIVE_THREADS', 'OPENBLAS_NUM_THREADS']) {
     const n = Number(process.env[name] ?? '');
     if (Number.isInteger(n) && n > 0) return n;
   }
-  return 1;
+  const cores = os.cpus().length;
+  return Math.min(Math.max(1, Math.round(cores - (os.loadavg()[0] ?? 0))), cores);
 }
 
 function findUpwards(start: string, relative: string): string | undefined {

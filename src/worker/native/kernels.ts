@@ -18,6 +18,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NativeAddon } from './addon';
+import { FLAT_INDEX_KERNELS } from '../../engine/model/flatIndex';
+import { TANH_KERNELS } from '../../engine/model/tanhDual';
 
 /** The part of tfjs-backend-cpu's MathBackendCPU that the kernels use. */
 export interface CpuStorage {
@@ -49,6 +51,11 @@ export function nativeKernels(addon: NativeAddon): Map<string, NativeKernel> {
   k.set('Sum', (args, be) => sum(addon, args, be));
   k.set('ArgMax', (args, be) => argMax(addon, args, be));
   k.set('OneHot', (args, be) => oneHot(addon, args, be));
+  k.set(FLAT_INDEX_KERNELS.maxPoolArgmax, (args, be) => maxPoolArgmax(addon, args, be));
+  k.set(FLAT_INDEX_KERNELS.gatherFlat, (args, be) => gatherFlat(addon, args, be));
+  k.set(FLAT_INDEX_KERNELS.scatterAddFlat, (args, be) => scatterAddFlat(addon, args, be));
+  k.set(TANH_KERNELS.slope, (args, be) => tanhSlope(addon, args, be));
+  k.set(TANH_KERNELS.curvature, (args, be) => tanhCurvature(addon, args, be));
   for (const [name, op] of Object.entries(BINARY_OPS)) k.set(name, (args, be) => binary(addon, op, args, be));
   for (const [name, op] of Object.entries(UNARY_OPS)) k.set(name, (args, be) => unary(addon, op, args, be));
   return k;
@@ -265,6 +272,14 @@ function sum(addon: NativeAddon, args: KernelArgs, be: CpuStorage): tf.TensorInf
   let values = xv;
   let shape = [...x.shape];
   let reduced = axes;
+  if (permutation !== null && axes.every((a, i) => a === i)) {
+    // Leading axes (a bias gradient): column sums, the same additions in the same order.
+    const rows = size(axes.map((a) => x.shape[a] as number));
+    const kept = x.shape.slice(axes.length);
+    const out = new Float32Array(size(kept));
+    addon.sumColumns(xv, out, rows, out.length);
+    return be.makeTensorInfo(attrs.keepDims ? tf.backend_util.expandShapeToKeepDim(kept, axes) : kept, 'float32', out);
+  }
   if (permutation !== null) {
     values = transposeValues(addon, xv, x.shape, permutation);
     shape = permutation.map((p) => x.shape[p] as number);
@@ -394,4 +409,67 @@ function unaryOf(addon: NativeAddon, op: number, x: tf.TensorInfo, be: CpuStorag
   const out = new Float32Array(xv.length);
   addon.unary(op, xv, out);
   return be.makeTensorInfo([...x.shape], 'float32', out);
+}
+
+// ---------------------------------------------------------------------------- flat index (src/engine/model/flatIndex.ts)
+
+function i32(be: CpuStorage, t: tf.TensorInfo | undefined): Int32Array | undefined {
+  if (t === undefined || t.dtype !== 'int32') return undefined;
+  const values = be.data.get(t.dataId)?.values;
+  return values instanceof Int32Array ? values : undefined;
+}
+
+function maxPoolArgmax(addon: NativeAddon, args: KernelArgs, be: CpuStorage): tf.TensorInfo | undefined {
+  const x = input(args, 'x');
+  const xv = f32(be, x);
+  const geometry = (args.attrs as unknown as { geometry: number[] }).geometry;
+  if (!x || !xv || x.shape.length !== 4 || !fitsInt32(x.shape.reduce((a, b) => a * b, 1))) return undefined;
+  const [n, , , c, , , oh, ow] = geometry as [number, number, number, number, number, number, number, number];
+  const out = new Int32Array(n * oh * ow * c);
+  addon.maxPoolArgmax(xv, out, Int32Array.from(geometry));
+  return be.makeTensorInfo([n, oh, ow, c], 'int32', out);
+}
+
+function gatherFlat(addon: NativeAddon, args: KernelArgs, be: CpuStorage): tf.TensorInfo | undefined {
+  const x = input(args, 'x');
+  const indices = input(args, 'indices');
+  const xv = f32(be, x);
+  const iv = i32(be, indices);
+  if (!indices || !xv || !iv) return undefined;
+  const out = new Float32Array(iv.length);
+  addon.gatherFlat(xv, iv, out);
+  return be.makeTensorInfo([...indices.shape], 'float32', out);
+}
+
+function scatterAddFlat(addon: NativeAddon, args: KernelArgs, be: CpuStorage): tf.TensorInfo | undefined {
+  const dyv = f32(be, input(args, 'dy'));
+  const iv = i32(be, input(args, 'indices'));
+  const outSize = (args.attrs as unknown as { size: number }).size;
+  if (!dyv || !iv || !fitsInt32(outSize)) return undefined;
+  const out = new Float32Array(outSize);
+  addon.scatterAddFlat(dyv, iv, out);
+  return be.makeTensorInfo([outSize], 'float32', out);
+}
+
+// ---------------------------------------------------------------------------- tanh derivatives (src/engine/model/tanhDual.ts)
+
+function tanhSlope(addon: NativeAddon, args: KernelArgs, be: CpuStorage): tf.TensorInfo | undefined {
+  const a = input(args, 'a');
+  const av = f32(be, a);
+  const tv = f32(be, input(args, 't'));
+  if (!a || !av || !tv || tv.length !== av.length) return undefined;
+  const out = new Float32Array(av.length);
+  addon.tanhSlope(av, tv, out);
+  return be.makeTensorInfo([...a.shape], 'float32', out);
+}
+
+function tanhCurvature(addon: NativeAddon, args: KernelArgs, be: CpuStorage): tf.TensorInfo | undefined {
+  const a = input(args, 'a');
+  const av = f32(be, a);
+  const tv = f32(be, input(args, 't'));
+  const gv = f32(be, input(args, 'g'));
+  if (!a || !av || !tv || !gv || tv.length !== av.length || gv.length !== av.length) return undefined;
+  const out = new Float32Array(av.length);
+  addon.tanhCurvature(av, tv, gv, out);
+  return be.makeTensorInfo([...a.shape], 'float32', out);
 }

@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadNativeAddon } from './addon';
 import type { NativeAddon } from './addon';
 import { nativeKernels } from './kernels';
+import { registerEngineKernels } from '../kernels/engineKernels';
 import type { CpuStorage } from './kernels';
 
 export const NATIVE_BACKEND = 'native';
@@ -60,6 +61,8 @@ export function registerNativeBackend(options: NativeBackendOptions = {}): Nativ
     }
     if (tf.getKernel(config.kernelName, name) === undefined) tf.registerKernel({ ...config, backendName: name, kernelFunc });
   }
+  // The engine's own kernels (src/engine/model/flatIndex.ts): native, else the JavaScript loops.
+  registerEngineKernels(name, natives);
   // Priority 0: never picked by tfjs on its own, only when asked for by name.
   tf.registerBackend(name, () => cpuFactory() as tf.KernelBackend, 0);
   const registration: NativeRegistration = { name, addon: load.addon, file: load.file, kernels: used.sort() };

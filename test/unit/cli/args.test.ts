@@ -45,7 +45,7 @@ describe('parseArgs', () => {
     assert.deepEqual(parseArgs(['validate', '--config', 'msif.json', '--sample', '20', '--backend', 'cpu']), {
       kind: 'validate',
       config: 'msif.json',
-      sample: 20,
+      options: { sample: 20 },
       backend: 'cpu',
     });
   });
@@ -58,7 +58,7 @@ describe('parseArgs', () => {
   });
 
   test('a missing or unknown command', () => {
-    rejects([], /^missing command \(expected trace, train or validate\)$/);
+    rejects([], /^missing command \(expected trace, train, validate, cleanse or similarity\)$/);
     rejects(['tarce', '--config', 'x'], /^unknown command 'tarce'/);
   });
 

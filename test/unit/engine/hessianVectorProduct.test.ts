@@ -15,8 +15,21 @@ import { artifactsOf, layerCases } from './layersFixtures';
 import { seededRandom } from '../../../src/engine/influence/sampling';
 import { ReferenceNet } from '../../reference/float64Net';
 import { parseTfjsModel } from '../../reference/tfjsModelReader';
+import { flatIndexKernelsAvailable } from '../../../src/engine/model/flatIndex';
+import { tanhKernelsAvailable } from '../../../src/engine/model/tanhDual';
+import { registerEngineKernels } from '../../../src/worker/kernels/engineKernels';
 
-const BACKENDS = ['cpu', 'wasm'];
+/**
+ * The backends, and `cpu` once more with the engine's optional kernels registered
+ * (src/worker/kernels/engineKernels.ts): max pooling then runs as gathers instead of
+ * one-hot masks (flatIndex.ts), tanh's derivatives as fused kernels (tanhDual.ts). Last,
+ * since a registration cannot be undone for the later runs.
+ */
+const BACKENDS: readonly { readonly name: string; readonly backend: string; readonly engineKernels?: true }[] = [
+  { name: 'cpu', backend: 'cpu' },
+  { name: 'wasm', backend: 'wasm' },
+  { name: 'cpu with the engine kernels', backend: 'cpu', engineKernels: true },
+];
 
 function randomVector(n: number, seed: number): Float64Array {
   const r = seededRandom(seed);
@@ -53,11 +66,14 @@ function gradientAt(model: Model, loss: LossName, batch: TensorBatch, v: Float64
   }
 }
 
-for (const backend of BACKENDS) {
-  describe(`autodiff on the ${backend} backend`, () => {
+for (const { name, backend, engineKernels } of BACKENDS) {
+  describe(`autodiff on the ${name} backend`, () => {
     before(async () => {
+      if (engineKernels) registerEngineKernels(backend);
       await tf.setBackend(backend);
       await tf.ready();
+      assert.equal(flatIndexKernelsAvailable(), engineKernels === true);
+      assert.equal(tanhKernelsAvailable(), engineKernels === true);
     });
 
     for (const c of layerCases()) {

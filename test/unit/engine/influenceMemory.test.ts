@@ -13,8 +13,9 @@ import { isCancelled } from '../../../src/common/errors';
 import { artifactsOf } from './layersFixtures';
 import { InMemorySource } from './inMemorySource';
 import { sampleIndices, seededRandom } from '../../../src/engine/influence/sampling';
+import { peakTensorBytes, resetTensorMemoryPeak } from '../../../src/engine/tensorMemory';
 
-async function problem(solver: 'cg' | 'exact', embedding: 'fixed' | 'updated'): Promise<InfluenceProblem> {
+async function problem(solver: 'cg' | 'exact', embedding: 'fixed' | 'updated', pretrainCount = 50): Promise<InfluenceProblem> {
   const init = (seed: number) => tf.initializers.randomNormal({ mean: 0, stddev: 0.5, seed });
   const build = (classes: number, head: string) =>
     tf.sequential({
@@ -32,7 +33,7 @@ async function problem(solver: 'cg' | 'exact', embedding: 'fixed' | 'updated'): 
   const test: Parameters<typeof BatchSet.of>[0] = [];
   for await (const b of testSource.batches(4)) test.push(toTensorBatch(fin, [], b));
   return {
-    pretrain: { model: pre, loss: 'softmax_cross_entropy', train: data(50, 3) },
+    pretrain: { model: pre, loss: 'softmax_cross_entropy', train: data(pretrainCount, 3) },
     finetune: { model: fin, loss: 'softmax_cross_entropy', train: data(30, 2) },
     sharedLayers: ['emb'],
     test: BatchSet.of(test),
@@ -45,6 +46,27 @@ describe('influence engine tensor memory', () => {
   before(async () => {
     await tf.setBackend('cpu');
   });
+
+  // Scoring streams the pretraining set batch by batch and the Hessian sample is fixed
+  // (hessianSamples = 40): the tensor high-water mark must not grow with m.
+  for (const embedding of ['fixed', 'updated'] as const) {
+    it(`${embedding}: peak tensor memory is the same for m = 50 and m = 2,000`, async () => {
+      const peaks: number[] = [];
+      for (const m of [50, 2000]) {
+        const p = await problem('cg', embedding, m);
+        resetTensorMemoryPeak();
+        const start = tf.memory().numBytes;
+        const res = await influenceScores(p);
+        assert.equal(res.scores.length, m);
+        peaks.push(peakTensorBytes() - start);
+        p.test.dispose();
+        p.pretrain.model.dispose();
+        p.finetune.model.dispose();
+      }
+      assert.ok((peaks[0] as number) > 0);
+      assert.equal(peaks[1], peaks[0], `peak tensor bytes ${peaks.join(' vs ')}`);
+    });
+  }
 
   for (const solver of ['cg', 'exact'] as const) {
     for (const embedding of ['fixed', 'updated'] as const) {

@@ -18,6 +18,10 @@ import { seededRandom } from '../../../src/engine/influence/sampling';
 import { nativeKernels } from '../../../src/worker/native/kernels';
 import type { CpuStorage, NativeKernel } from '../../../src/worker/native/kernels';
 import { nativeForTests, requireNative } from './nativeAvailable';
+import { registerEngineKernels } from '../../../src/worker/kernels/engineKernels';
+import { FLAT_INDEX_KERNELS, poolGeometry } from '../../../src/engine/model/flatIndex';
+import { TANH_KERNELS } from '../../../src/engine/model/tanhDual';
+import type { PoolGeometry } from '../../../src/engine/model/ops';
 
 const U = 2 ** -24;
 const status = nativeForTests();
@@ -355,6 +359,9 @@ describe('native backend kernels against the cpu backend', { skip: status.skip }
       [[3, 4, 5, 2], [0, 1, 2], false],
       [[300], 0, false],
       [[2, 3, 4, 5, 6], [1, 3], true],
+      // Leading axes (bias gradients): column sums without a transpose.
+      [[16, 14, 14, 32], [0, 1, 2], false],
+      [[9, 5, 3], [0, 1], true],
     ];
     cases.forEach(([shape, axis, keepDims], i) => {
       it(`[${shape}] over ${JSON.stringify(axis)}${keepDims ? ', keepDims' : ''}`, async () => {
@@ -396,6 +403,62 @@ describe('native backend kernels against the cpu backend', { skip: status.skip }
           const s = await compare('OneHot', { indices }, { depth, onValue: 2.5, offValue: -1, dtype }, false);
           assertIdentical(s.native.values, s.cpu.values, 'OneHot (on 2.5, off -1)');
         }
+      });
+    }
+  });
+
+  // The engine's flat-index kernels (src/engine/model/flatIndex.ts): the addon's against
+  // the JavaScript loops registered for cpu. Integer results and gathers are exact; the
+  // scatter-add sums in the same order, so it is bit-identical too.
+  describe('flat-index kernels (max-pool argmax, gather, scatter-add)', () => {
+    before(() => registerEngineKernels('cpu'));
+    const geometries: [number[], PoolGeometry][] = [
+      [[2, 6, 6, 3], { poolSize: [2, 2], strides: [2, 2], padding: 'valid' }],
+      [[2, 7, 5, 4], { poolSize: [3, 3], strides: [2, 2], padding: 'same' }],
+      [[1, 5, 5, 2], { poolSize: [2, 2], strides: [1, 1], padding: 'valid' }],
+      [[3, 9, 4, 1], { poolSize: [3, 2], strides: [2, 1], padding: 'same' }],
+    ];
+    geometries.forEach(([shape, g], i) => {
+      it(`[${shape}] pool ${g.poolSize} stride ${g.strides} ${g.padding}, with ties and negative windows`, async () => {
+        const x = randomTensor(shape, 1500 + i, 2);
+        // Ties: the first maximiser (row-major in the window) must win on both.
+        x.values.forEach((v, j) => (x.values[j] = Math.round((v as number) * 2) / 2 - 3));
+        const attrs = { geometry: poolGeometry(shape, g) };
+        const argmax = await compare(FLAT_INDEX_KERNELS.maxPoolArgmax, { x }, attrs, false);
+        assert.ok(argmax.native.values instanceof Int32Array);
+        assertIdentical(argmax.native.values, argmax.cpu.values, 'MsifMaxPoolArgmax');
+        const indices: HostTensor = { shape: argmax.native.shape, dtype: 'int32', values: argmax.native.values };
+        const gathered = await compare(FLAT_INDEX_KERNELS.gatherFlat, { x, indices }, {}, false);
+        assertIdentical(gathered.native.values, gathered.cpu.values, 'MsifGatherFlat');
+        // Each gathered value is the window's maximum (tfjs's own max pool).
+        await tf.setBackend('cpu');
+        const pooled = tf.tidy(() => tf.maxPool(tf.tensor4d(x.values as Float32Array, shape as [number, number, number, number]), g.poolSize, g.strides, g.padding).dataSync());
+        assertIdentical(gathered.cpu.values, pooled, 'gathered maxima vs tf.maxPool');
+        const dy = randomTensor(argmax.native.shape, 1600 + i);
+        const scattered = await compare(FLAT_INDEX_KERNELS.scatterAddFlat, { dy, indices }, { size: x.values.length }, false);
+        assertIdentical(scattered.native.values, scattered.cpu.values, 'MsifScatterAddFlat');
+      });
+    });
+  });
+
+  // tanhDual.ts's kernels: the addon's against the JavaScript loops registered for cpu,
+  // both rounding to float32 after each operation: bit-identical.
+  describe('tanh derivative kernels', () => {
+    before(() => registerEngineKernels('cpu'));
+    for (const shape of [[7], [3, 5, 4], [2, 6, 6, 8]]) {
+      it(`[${shape}]`, async () => {
+        const a = randomTensor(shape, 1700);
+        a.values.forEach((v, j) => (a.values[j] = Math.tanh(3 * (v as number))));
+        const t = randomTensor(shape, 1701, 5);
+        const g = randomTensor(shape, 1702, 5);
+        const s = await compare(TANH_KERNELS.slope, { a, t }, {}, false);
+        assertIdentical(s.native.values, s.cpu.values, 'MsifTanhSlope');
+        s.cpu.values.forEach((v, j) => {
+          const ai = a.values[j] as number;
+          assert.equal(v, Math.fround(Math.fround(1 - Math.fround(ai * ai)) * (t.values[j] as number)));
+        });
+        const c = await compare(TANH_KERNELS.curvature, { a, t, g }, {}, false);
+        assertIdentical(c.native.values, c.cpu.values, 'MsifTanhCurvature');
       });
     }
   });

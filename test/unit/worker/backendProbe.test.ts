@@ -1,6 +1,7 @@
 /**
  * `auto` with both native and wasm available chooses by the model's forward cost: the
- * same choice in every process, so the CLI and the extension give the same scores.
+ * same choice in every process, so the CLI and the extension give the same scores; the
+ * log line and the report say which and why.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,10 +9,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, racingBackends } from '../../../src/worker/backend';
+import { backendReason, initBackend, racingBackends } from '../../../src/worker/backend';
 import { chooseBackendForModel } from '../../../src/worker/backendProbe';
 import { loadModel } from '../../../src/worker/modelFiles';
 import { modelFiles, writeModelFiles } from '../../fixtures/tfjsArtifacts';
+import { runTrace } from '../../../src/worker/jobs';
+import { createTinyWorkspace, QUICK_INFLUENCE } from './tinyWorkspace';
 
 const SMALL = path.resolve(__dirname, '../../../examples/fashion-mnist-small/pretrain/model.json');
 
@@ -62,13 +65,34 @@ test('auto races native and wasm: wasm for the small CNN, native for the paper C
       return;
     }
     assert.deepEqual([...racingBackends()], ['native', 'wasm']);
-    assert.match((await chooseBackendForModel(SMALL)) ?? '', /^backend wasm: /);
+    // The line names the backend, what decided it, and why the ones before it were not used.
+    const small = (await chooseBackendForModel(SMALL)) ?? '';
+    assert.match(small, /^backend wasm \(SIMD, \d+ threads?[^)]*\): forward pass 25\.9k multiply-adds per example < 250k, where wasm's lower per-op overhead beats native; not tensorflow \(/);
     assert.equal(tf.getBackend(), 'wasm');
+    assert.equal(backendReason(), small.slice('backend '.length));
     const paper = await paperModel(dir);
-    assert.match((await chooseBackendForModel(paper)) ?? '', /^backend native: /);
+    assert.match((await chooseBackendForModel(paper)) ?? '', /^backend native: forward pass 3\.7M multiply-adds per example ≥ 250k, where native's BLAS kernels beat wasm; not tensorflow \(/);
     assert.equal(tf.getBackend(), 'native');
   } finally {
     if (saved !== undefined) process.env['MSIF_BACKEND'] = saved;
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the trace report says which backend ran and why (diagnostics.backendReason)', async () => {
+  const saved = process.env['MSIF_BACKEND'];
+  delete process.env['MSIF_BACKEND'];
+  const ws = await createTinyWorkspace(QUICK_INFLUENCE);
+  try {
+    const report = await runTrace(ws.config, { test: '0' });
+    const reason = report.diagnostics.backendReason ?? '';
+    assert.equal(reason, backendReason());
+    assert.ok(reason.startsWith(report.diagnostics.backend), `${report.diagnostics.backend} | ${reason}`);
+    // auto: every backend before the one used is named with why it was not.
+    if (report.diagnostics.backend !== 'tensorflow') assert.match(reason, /; not tensorflow \(@tensorflow\/tfjs-node-gpu/);
+    if (racingBackends().length > 0) assert.match(reason, /: forward pass 960 multiply-adds per example < 250k/);
+  } finally {
+    await ws.dispose();
+    if (saved !== undefined) process.env['MSIF_BACKEND'] = saved;
   }
 });

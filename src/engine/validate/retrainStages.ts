@@ -1,0 +1,264 @@
+/**
+ * Retraining both stages deterministically for the leave-one-out check: full-batch L-BFGS
+ * on the pretraining objective G over a given set (Z, or Z without some examples), warm
+ * started from the saved pretrained weights; then the finetuning stage from the saved
+ * finetuned weights, Case 1 or Case 2 (contract §1); then the summed test loss.
+ *
+ * ## Notes
+ * Symbols: W → `sharedLayers`, U → the pretraining head, Θ → the finetuning head,
+ * W̄′ → the retrained pretrained W, α → `alpha`. The models are changed in place while a
+ * run lasts and restored to their saved weights afterwards.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { EmbeddingCase, LossName } from '../../common/workspaceConfig';
+import { ParamBlock, accumulateGradient } from '../autodiff/hessianVectorProduct';
+import { yieldToEventLoop } from '../batches';
+import { throwIfAborted } from '../cancel';
+import type { BatchSet } from '../batches';
+import { splitParameters } from '../influence/influenceScores';
+import { perExampleLoss } from '../losses';
+import type { Model } from '../model/model';
+import { minimizeLbfgs } from './lbfgs';
+import type { LbfgsStop } from './lbfgs';
+
+/** The stopping rule of every retraining run (both stages). */
+export interface RetrainSettings {
+  /** Stop a stage once ‖∇‖₂ of its objective is at most this. */
+  readonly gradientTolerance: number;
+  /** At most this many L-BFGS steps per stage. */
+  readonly maxIterations: number;
+  /** L-BFGS memory (curvature pairs). */
+  readonly memory: number;
+  /**
+   * μ_p, μ_f of the damped response: (μ/2)‖θ − θ_saved‖² added to each stage's objective
+   * (0: plain leave-one-out retraining). With μ equal to the influence damping λ, the
+   * first-order change of the retrained solution is exactly −(H + λI)⁻¹∇g(z)/m, the
+   * quantity the damped influence function estimates.
+   */
+  readonly proximal: { readonly pretrain: number; readonly finetune: number };
+}
+
+/** How one stage of one run ended. */
+export interface StageRun {
+  readonly iterations: number;
+  readonly evaluations: number;
+  /** ‖∇‖ of the stage objective at the start (the saved weights). */
+  readonly initialGradientNorm: number;
+  readonly gradientNorm: number;
+  /** The stage objective at the end. */
+  readonly objective: number;
+  readonly converged: boolean;
+  readonly stop: LbfgsStop;
+}
+
+export interface RetrainRun {
+  /** Σ_t f(x_t) at the retrained finetuned weights. */
+  readonly testLoss: number;
+  readonly pretrain: StageRun;
+  readonly finetune: StageRun;
+}
+
+/** The two stages, their data and the selected test points. */
+export interface TwoStageProblem {
+  /** `count`: m, the size of the full pretraining set Z (G is the sum over a set divided by m). */
+  readonly pretrain: { readonly model: Model; readonly loss: LossName; readonly count: number };
+  readonly finetune: { readonly model: Model; readonly loss: LossName; readonly train: BatchSet };
+  readonly sharedLayers: readonly string[];
+  /** The selected test points; their losses are summed (eq. 8). */
+  readonly test: BatchSet;
+  readonly case: EmbeddingCase;
+  /** α of Case 2's proximal surrogate α‖W − W̄′‖². */
+  readonly alpha: number;
+}
+
+export interface RetrainProgress {
+  readonly stage: 'pretrain' | 'finetune';
+  readonly iteration: number;
+  readonly maxIterations: number;
+  readonly gradientNorm: number;
+}
+
+/** Replaces the block's parameters by the values of a float64 vector (rounded to float32). */
+export function setBlockValues(block: ParamBlock, x: Float64Array): void {
+  const model = block.model;
+  const next = [...model.params];
+  block.indices.forEach((pi, k) => {
+    const spec = block.specs[k];
+    const off = block.offsets[k] as number;
+    if (!spec) return;
+    next[pi] = tf.tensor(Float32Array.from(x.subarray(off, off + spec.size)), [...spec.shape], 'float32');
+  });
+  model.setParams(next);
+}
+
+/** A term c‖x_P − center‖² of an objective (all of x when `positions` is omitted). */
+export interface ProximalTerm {
+  readonly weight: number;
+  readonly positions?: readonly number[];
+  readonly center: Float64Array;
+}
+
+/**
+ * The loss of a batch set divided by `normalizer` and its gradient on a block, at the
+ * block values x, plus proximal terms.
+ *
+ * ```tex
+ * L(x) = \tfrac{1}{N}\textstyle\sum_{i \in S} \ell(z_i; x) \;+\; \sum_t c_t \lVert x_{P_t} - x^{(t)}\rVert^2
+ * ```
+ */
+export async function lossAndGradient(
+  loss: LossName,
+  block: ParamBlock,
+  data: BatchSet,
+  normalizer: number,
+  x: Float64Array,
+  proximal: readonly ProximalTerm[],
+  signal?: AbortSignal,
+): Promise<{ value: number; gradient: Float64Array }> {
+  setBlockValues(block, x);
+  const gradient = new Float64Array(block.size);
+  let total = 0;
+  for (const b of data.batches) {
+    throwIfAborted(signal, 'retraining');
+    total += accumulateGradient(loss, block, b, gradient);
+    await yieldToEventLoop();
+  }
+  const inv = 1 / normalizer;
+  let value = total * inv;
+  for (let i = 0; i < gradient.length; i++) gradient[i] = (gradient[i] as number) * inv;
+  for (const term of proximal) {
+    const c = term.weight;
+    if (c === 0) continue;
+    const n = term.positions ? term.positions.length : x.length;
+    for (let k = 0; k < n; k++) {
+      const p = term.positions ? (term.positions[k] as number) : k;
+      const d = (x[p] as number) - (term.center[k] as number);
+      value += c * d * d;
+      gradient[p] = (gradient[p] as number) + 2 * c * d;
+    }
+  }
+  return { value, gradient };
+}
+
+/** Σ over a batch set of the per-example losses, accumulated in float64. */
+export function summedLoss(model: Model, loss: LossName, data: BatchSet): number {
+  let total = 0;
+  for (const b of data.batches) {
+    const l = tf.tidy(() => perExampleLoss(loss, { value: model.forward(model.params, b.x), tangent: null }, b.y).value.dataSync());
+    for (let i = 0; i < l.length; i++) total += l[i] as number;
+  }
+  return total;
+}
+
+/**
+ * Retrains both stages from the saved weights, any number of times, each time on a
+ * different pretraining set; the models are back at their saved weights between runs.
+ */
+export class TwoStageRetrainer {
+  private readonly blocks: ReturnType<typeof splitParameters>;
+  private readonly savedPretrain: Float64Array;
+  private readonly savedFinetune: Float64Array;
+  /** Positions of W inside the finetuning model's full block (W in the pretraining W order). */
+  private readonly wInFinetune: number[];
+
+  constructor(
+    private readonly problem: TwoStageProblem,
+    private readonly settings: RetrainSettings,
+  ) {
+    this.blocks = splitParameters(problem.pretrain.model, problem.finetune.model, problem.sharedLayers);
+    this.savedPretrain = this.blocks.preAll.values();
+    this.savedFinetune = this.blocks.finAll.values();
+    const { finAll, finW } = this.blocks;
+    this.wInFinetune = [];
+    finW.indices.forEach((pi, k) => {
+      const j = finAll.indices.indexOf(pi);
+      const off = finAll.offsets[j] as number;
+      for (let i = 0; i < (finW.specs[k]?.size ?? 0); i++) this.wInFinetune.push(off + i);
+    });
+  }
+
+  /** Σ_t f(x_t) at the saved finetuned weights. */
+  savedTestLoss(): number {
+    return summedLoss(this.problem.finetune.model, this.problem.finetune.loss, this.problem.test);
+  }
+
+  /**
+   * One run: (W̄′, Ū′) = argmin over `pretrainSet` of the mean pretraining loss, from the
+   * saved (W̄, Ū); then Case 1: Θ′ = argmin_Θ F(W̄′, Θ) from the saved Θ*; Case 2:
+   * (W′, Θ′) = argmin α‖W − W̄′‖² + F(W, Θ) from the saved (W*, Θ*); returns Σ_t f(x_t).
+   */
+  async run(pretrainSet: BatchSet, o: { signal?: AbortSignal; onProgress?: (p: RetrainProgress) => void } = {}): Promise<RetrainRun> {
+    const p = this.problem;
+    const { preAll, preW, finAll, finW, finTheta } = this.blocks;
+    const st = this.settings;
+    const lbfgs = (stage: RetrainProgress['stage']) => ({
+      gradientTolerance: st.gradientTolerance,
+      maxIterations: st.maxIterations,
+      memory: st.memory,
+      signal: o.signal,
+      onIteration: (iteration: number, _value: number, gradientNorm: number) =>
+        o.onProgress?.({ stage, iteration, maxIterations: st.maxIterations, gradientNorm }),
+    });
+    try {
+      // (1/m) Σ_{i ∈ set} g(z_i) + (μ_p/2)‖θ − θ̄‖²: removing z is the perturbation ε = −1/m of eq. 8's G + εg(z).
+      const preProximal = [{ weight: st.proximal.pretrain / 2, center: this.savedPretrain }];
+      const pre = await minimizeLbfgs(
+        (x) => lossAndGradient(p.pretrain.loss, preAll, pretrainSet, p.pretrain.count, x, preProximal, o.signal),
+        this.savedPretrain,
+        lbfgs('pretrain'),
+      );
+      const wBar = preW.projectFrom(preAll, pre.x);
+
+      let fin;
+      if (p.case === 'fixed') {
+        // Case 1: W held at W̄′, Θ retrained.
+        setBlockValues(finW, wBar);
+        const thetaSaved = finTheta.projectFrom(finAll, this.savedFinetune);
+        const finProximal = [{ weight: st.proximal.finetune / 2, center: thetaSaved }];
+        fin = await minimizeLbfgs(
+          (x) => lossAndGradient(p.finetune.loss, finTheta, p.finetune.train, p.finetune.train.count, x, finProximal, o.signal),
+          thetaSaved,
+          lbfgs('finetune'),
+        );
+        setBlockValues(finTheta, fin.x);
+      } else {
+        // Case 2: the proximal surrogate α‖W − W̄′‖² + F(W, Θ) over (W, Θ).
+        const finProximal = [
+          { weight: p.alpha, positions: this.wInFinetune, center: wBar },
+          { weight: st.proximal.finetune / 2, center: this.savedFinetune },
+        ];
+        fin = await minimizeLbfgs(
+          (x) => lossAndGradient(p.finetune.loss, finAll, p.finetune.train, p.finetune.train.count, x, finProximal, o.signal),
+          this.savedFinetune,
+          lbfgs('finetune'),
+        );
+        setBlockValues(finAll, fin.x);
+      }
+      return { testLoss: this.testLossNow(), pretrain: stageRun(pre), finetune: stageRun(fin) };
+    } finally {
+      this.restore();
+    }
+  }
+
+  /** Puts both models back at their saved weights. */
+  restore(): void {
+    setBlockValues(this.blocks.preAll, this.savedPretrain);
+    setBlockValues(this.blocks.finAll, this.savedFinetune);
+  }
+
+  private testLossNow(): number {
+    return summedLoss(this.problem.finetune.model, this.problem.finetune.loss, this.problem.test);
+  }
+}
+
+function stageRun(r: Awaited<ReturnType<typeof minimizeLbfgs>>): StageRun {
+  return {
+    iterations: r.iterations,
+    evaluations: r.evaluations,
+    initialGradientNorm: r.initialGradientNorm,
+    gradientNorm: r.gradientNorm,
+    objective: r.value,
+    converged: r.converged,
+    stop: r.stop,
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * `msif validate` as a user runs it (the built `node bin/msif.js`; needs `npm run build`):
+ * on a tiny converged workspace (report JSON on stdout, the summary with Pearson's r on
+ * stderr) and on the bundled example workspace with a small sample (report to --out,
+ * summary on stdout). The example's retraining is capped at 10 L-BFGS steps per stage so
+ * that the 6 runs (base, noise floor, 4 examples) and the two score computations take
+ * about a minute on wasm on a 2-core machine; its max-pooling CNN does not converge
+ * tightly in any case, and the report must say so.
+ */
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { ValidateReport } from '../../src/protocol/validateReport';
+import { initBackend } from '../../src/worker/backend';
+import { buildTinyWorkspace } from '../fixtures/tinyWorkspaces';
+
+const ROOT = path.resolve(__dirname, '../..');
+const BIN = path.join(ROOT, 'bin/msif.js');
+const EXAMPLE = path.join(ROOT, 'examples/fashion-mnist-small/msif.json');
+
+function msif(args: readonly string[], timeoutMs: number): { status: number | null; stdout: string; stderr: string } {
+  const env = { ...process.env };
+  delete env['MSIF_DEBUG'];
+  delete env['MSIF_BACKEND'];
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: timeoutMs });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** What every report must hold, whatever the numbers. */
+function assertWellFormed(r: ValidateReport, n: number): void {
+  assert.equal(r.kind, 'validate');
+  assert.equal(r.rows.length, n);
+  for (const row of r.rows) {
+    for (const v of [row.score, row.predicted, row.actual, row.identityPredicted, row.randomPredicted, row.retrain.testLoss]) assert.ok(Number.isFinite(v), JSON.stringify(row));
+  }
+  for (const set of [r.correlations.influence, r.correlations.identity, r.correlations.random]) {
+    assert.deepEqual([set.top.n, set.random.n, set.all.n], [Math.floor(n / 2), n - Math.floor(n / 2), n]);
+  }
+  assert.ok(Number.isFinite(r.noiseFloor.spread));
+}
+
+describe('msif validate', () => {
+  let tmp: string;
+  before(async () => {
+    assert.ok(existsSync(path.join(ROOT, 'dist/cli.js')), 'dist/cli.js is missing: run npm run build first');
+    tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'msif-validate-cli-'));
+  });
+  after(async () => {
+    await fs.rm(tmp, { recursive: true, force: true });
+  });
+
+  test('tiny workspace: the report on stdout, the summary with Pearson r on stderr', async () => {
+    await initBackend('wasm');
+    const built = await buildTinyWorkspace(path.join(tmp, 'tiny'), { kind: 'mlp', case: 'fixed', seed: 1 });
+    const run = msif(['validate', '--config', built.msifPath, '--sample', '6', '--test', '0', '--retrain', 'plain', '--tolerance', '1e-7', '--backend', 'wasm'], 120_000);
+    assert.equal(run.status, 0, run.stderr);
+    const report = JSON.parse(run.stdout) as ValidateReport;
+    assertWellFormed(report, 6);
+    assert.equal(report.diagnostics.unconvergedRuns, 0);
+    assert.ok((report.correlations.influence.random.pearson ?? -1) >= 0.99, `r(random) = ${report.correlations.influence.random.pearson}`);
+    assert.match(run.stderr, /Pearson r \(Spearman ρ\)\s+top-\|score\| \(n=3\)\s+random \(n=3\)\s+all \(n=6\)/);
+    assert.match(run.stderr, /^influence \(−I\/m\)\s+\d\.\d{3} /m);
+    assert.match(run.stderr, /^identity Hessians /m);
+    assert.match(run.stderr, /^random scores /m);
+  });
+
+  test('the example workspace, small N: runs, writes --out, summarises, flags the unconverged retraining', async () => {
+    const out = path.join(tmp, 'validate.json');
+    const started = Date.now();
+    const run = msif(['validate', '--config', EXAMPLE, '--sample', '4', '--max-iterations', '10', '--backend', 'wasm', '--out', out], 540_000);
+    const seconds = (Date.now() - started) / 1000;
+    assert.equal(run.status, 0, run.stderr);
+    const report = JSON.parse(await fs.readFile(out, 'utf8')) as ValidateReport;
+    assertWellFormed(report, 4);
+    assert.equal(report.pretrainCount, 2000);
+    assert.equal(report.test.length, 100, 'default --test all');
+    assert.equal(report.settings.retrain.objective, 'proximal');
+    assert.deepEqual(report.settings.retrain.proximal, { pretrain: 0.03, finetune: 0.001 }, "the example's dampings");
+    assert.ok(report.diagnostics.warnings.some((w) => /retraining runs stopped before/.test(w)));
+    assert.match(run.stdout, /^influence \(−I\/m\) /m);
+    assert.match(run.stdout, new RegExp(`Full report: ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    process.stderr.write(`msif validate on the example (N = 4, 10 steps): ${seconds.toFixed(0)} s wall\n`);
+  });
+});
