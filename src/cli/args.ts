@@ -11,7 +11,7 @@ import type { TraceOptions } from '../protocol/jobTypes';
 import { CLEANSE_SCORINGS } from '../protocol/cleanseReport';
 import type { CleanseOptions } from '../protocol/cleanseReport';
 import type { SimilarityOptions } from '../protocol/similarityReport';
-import { DEFAULT_RETRAIN_OPTIONS, RETRAIN_OBJECTIVES } from '../protocol/validateReport';
+import { DEFAULT_RETRAIN_OPTIONS, RETRAIN_OBJECTIVES, RETRAIN_STARTS } from '../protocol/validateReport';
 import type { RetrainOptions, ValidateOptions } from '../protocol/validateReport';
 
 /** What the user asked for. `config` is the path as given (relative to the working directory). */
@@ -55,7 +55,7 @@ Usage:
                 [--cache on|off]
   msif train    --config msif.json [--backend B]
   msif validate --config msif.json --sample N [--test T] [--case fixed|updated]
-                [--seed S] [--retrain proximal|plain] [--tolerance G]
+                [--seed S] [--retrain proximal|plain] [--start base|saved] [--tolerance G]
                 [--max-iterations K] [--out report.json] [--backend B]
   msif cleanse  --config msif.json --percent P [--by heldout|test] [--heldout-fraction F]
                 [--case fixed|updated] [--random-trials K] [--seed S]
@@ -97,6 +97,9 @@ Options:
                   influence function estimates) or "plain" (true leave-one-out)
   --tolerance G   validate: retraining stops at ‖∇‖ ≤ G (default ${DEFAULT_RETRAIN_OPTIONS.gradientTolerance.toExponential(0)})
   --max-iterations K  validate: or after K L-BFGS steps per stage (default ${DEFAULT_RETRAIN_OPTIONS.maxIterations})
+  --start S       validate: where each leave-one-out run starts: "base" (default: the end
+                  of the base run, nothing removed, whose objective differs by one example)
+                  or "saved" (the saved weights, like the base run)
   --percent P     cleanse: the share of the pretraining set to remove, 0 < P < 100
   --by S          cleanse: score harmfulness on "heldout" (default: a seeded split of
                   the finetuning train set, left out of finetuning in every arm, so the
@@ -120,7 +123,7 @@ type Command = 'trace' | 'train' | 'validate' | 'cleanse' | 'similarity';
 const FLAGS: Record<Command, readonly string[]> = {
   trace: ['config', 'test', 'case', 'top', 'out', 'backend', 'cache'],
   train: ['config', 'backend'],
-  validate: ['config', 'sample', 'test', 'case', 'seed', 'retrain', 'tolerance', 'max-iterations', 'out', 'backend'],
+  validate: ['config', 'sample', 'test', 'case', 'seed', 'retrain', 'start', 'tolerance', 'max-iterations', 'out', 'backend'],
   cleanse: ['config', 'percent', 'by', 'heldout-fraction', 'case', 'random-trials', 'seed', 'write-filtered', 'out', 'backend'],
   similarity: ['config', 'other', 'test', 'case', 'out', 'backend'],
 };
@@ -164,10 +167,12 @@ export function parseArgs(argv: readonly string[]): CliCommand {
       const objective = oneOf(flags, 'retrain', RETRAIN_OBJECTIVES);
       const gradientTolerance = decimal(flags, 'tolerance', 0, Infinity);
       const maxIterations = integer(flags, 'max-iterations', 1);
+      const start = oneOf(flags, 'start', RETRAIN_STARTS);
       const retrain: Partial<RetrainOptions> = {
         ...(objective === undefined ? {} : { objective }),
         ...(gradientTolerance === undefined ? {} : { gradientTolerance }),
         ...(maxIterations === undefined ? {} : { maxIterations }),
+        ...(start === undefined ? {} : { start }),
       };
       const out = flags.get('out');
       const options: ValidateOptions = {

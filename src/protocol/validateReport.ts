@@ -31,9 +31,19 @@ export interface RetrainOptions {
   readonly maxIterations: number;
   /** L-BFGS memory. */
   readonly memory: number;
+  /**
+   * Where each leave-one-out run starts: `base`, the base run's end (the same objective
+   * less one example: its minimiser is near, found in far fewer steps), or `saved`, the
+   * saved weights like the base run. The base and noise runs always start from the saved
+   * weights; the objectives (and proximal centres) are the same either way.
+   */
+  readonly start: RetrainStart;
 }
 
-export const DEFAULT_RETRAIN_OPTIONS: RetrainOptions = { objective: 'proximal', gradientTolerance: 1e-6, maxIterations: 200, memory: 10 };
+export type RetrainStart = 'base' | 'saved';
+export const RETRAIN_STARTS: readonly RetrainStart[] = ['base', 'saved'];
+
+export const DEFAULT_RETRAIN_OPTIONS: RetrainOptions = { objective: 'proximal', gradientTolerance: 1e-6, maxIterations: 200, memory: 10, start: 'base' };
 
 export interface ValidateOptions {
   /** N: how many pretraining examples to retrain without (⌊N/2⌋ top-|score|, the rest random). */

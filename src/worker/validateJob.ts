@@ -96,6 +96,7 @@ export async function runValidate(configPath: string, options: ValidateOptions, 
         seed,
         {
           signal: ctx.signal,
+          startFromBase: retrainOptions.start === 'base',
           onProgress: (p) => {
             const share = TRACE_SHARE + IDENTITY_SHARE;
             ctx.onProgress?.({
@@ -224,6 +225,7 @@ function checkRetrainOptions(o: RetrainOptions): RetrainOptions {
   if (!Number.isInteger(o.maxIterations) || o.maxIterations < 1) throw new MsifError('usage', `the retraining step limit is ${o.maxIterations}`, { field: '--max-iterations', expected: 'an integer ≥ 1' });
   if (!Number.isInteger(o.memory) || o.memory < 1) throw new MsifError('usage', `the L-BFGS memory is ${o.memory}`, { expected: 'an integer ≥ 1' });
   if (o.objective !== 'proximal' && o.objective !== 'plain') throw new MsifError('usage', `the retraining objective is '${String(o.objective)}'`, { field: '--retrain', expected: 'proximal or plain' });
+  if (o.start !== 'base' && o.start !== 'saved') throw new MsifError('usage', `the retraining start is '${String(o.start)}'`, { field: '--start', expected: 'base or saved' });
   return o;
 }
 

@@ -21,6 +21,7 @@ import * as path from 'node:path';
 import { initBackend } from '../../src/worker/backend';
 import { runValidate } from '../../src/worker/validateJob';
 import type { ValidateReport, ValidateRow } from '../../src/protocol/validateReport';
+import { seededRandom } from '../../src/engine/influence/sampling';
 import { buildTinyWorkspace } from '../fixtures/tinyWorkspaces';
 import { loadReferenceWorkspace } from '../reference/referenceWorkspace';
 import { retrainedTestLoss } from '../reference/retrain';
@@ -101,5 +102,40 @@ describe('leave-one-out check against float64 retraining', () => {
       assert.ok(relErr(row.actual, ref) <= 1e-2, `example ${row.index} (${row.sample}): engine ΔL ${row.actual}, float64 ${ref}`);
     }
     assert.ok((report.correlations.influence.random.pearson ?? -1) >= 0.99, `r(random) = ${report.correlations.influence.random.pearson}`);
+  });
+
+  it('leave-one-out runs started at the base run\'s end reach the same changes in fewer steps', async () => {
+    const built = await buildTinyWorkspace(path.join(root, 'mlp-start'), { kind: 'mlp', case: 'fixed', seed: 1 });
+    // Saved weights off the minimum (as after a few epochs of training): seeded noise on
+    // every pretraining weight, so that the base run has somewhere to go.
+    const modelJson = path.join(path.dirname(built.msifPath), (JSON.parse(await fs.readFile(built.msifPath, 'utf8')) as { pretrain: { model: string } }).pretrain.model);
+    const manifest = JSON.parse(await fs.readFile(modelJson, 'utf8')) as { weightsManifest: { paths: string[] }[] };
+    for (const group of manifest.weightsManifest) {
+      for (const file of group.paths) {
+        const bin = path.join(path.dirname(modelJson), file);
+        const bytes = await fs.readFile(bin);
+        const w = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+        const r = seededRandom(5);
+        for (let i = 0; i < w.length; i++) w[i] = (w[i] as number) + 0.05 * (r() * 2 - 1);
+        await fs.writeFile(bin, Buffer.from(w.buffer));
+      }
+    }
+    const run = (start: 'base' | 'saved') => runValidate(built.msifPath, { sample: 6, test: '0', retrain: { objective: 'plain', gradientTolerance: 1e-7, maxIterations: 500, start } });
+    const fromBase = await run('base');
+    const fromSaved = await run('saved');
+    assert.equal(fromBase.settings.retrain.start, 'base');
+    assert.equal(fromSaved.settings.retrain.start, 'saved');
+    assert.equal(fromBase.diagnostics.unconvergedRuns, 0);
+    assert.equal(fromSaved.diagnostics.unconvergedRuns, 0);
+    // Both converge to ‖∇‖ ≤ 1e-7 on the same objective: the same minimiser, up to the
+    // tolerance's effect on the test loss (1e-2 of the largest change, as above).
+    const scale = Math.max(...fromSaved.rows.map((r) => Math.abs(r.actual)));
+    fromBase.rows.forEach((r, k) => {
+      const other = fromSaved.rows[k] as ValidateRow;
+      assert.equal(r.index, other.index);
+      assert.ok(Math.abs(r.actual - other.actual) <= 1e-2 * scale, `example ${r.index}: ${r.actual} from the base run's end, ${other.actual} from the saved weights`);
+    });
+    const steps = (rows: readonly ValidateRow[]): number => rows.reduce((a, r) => a + r.retrain.pretrain.iterations + r.retrain.finetune.iterations, 0);
+    assert.ok(steps(fromBase.rows) < steps(fromSaved.rows), `L-BFGS steps: ${steps(fromBase.rows)} from the base run's end, ${steps(fromSaved.rows)} from the saved weights`);
   });
 });

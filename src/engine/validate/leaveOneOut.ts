@@ -10,7 +10,7 @@ import { seededRandom, shuffledIndices } from '../influence/sampling';
 import { withoutExamples } from '../subset';
 import { median, pearson, spearman } from '../../common/correlation';
 import { TwoStageRetrainer } from './retrainStages';
-import type { RetrainRun, RetrainSettings, TwoStageProblem } from './retrainStages';
+import type { RetrainRun, RetrainSettings, TwoStageProblem, RetrainPoint } from './retrainStages';
 
 /** Which half of the sample an example is in. */
 export type SampleKind = 'top' | 'random';
@@ -63,6 +63,8 @@ export interface LeaveOneOutOptions {
   readonly onProgress?: (p: LeaveOneOutProgress) => void;
   /** Called after each run (for logs). */
   readonly onRun?: (label: string, run: RetrainRun) => void;
+  /** Leave-one-out runs start at the base run's end instead of the saved weights. */
+  readonly startFromBase?: boolean;
 }
 
 export interface LeaveOneOutRow extends SampledExample {
@@ -93,7 +95,8 @@ export interface LeaveOneOutResult {
  * L-BFGS, full batches). The base run uses Z in dataset order; the noise run differs from
  * it only in the order in which the full-batch gradient is summed (a seeded permutation
  * of Z, so the float32 batch sums round differently); each leave-one-out run uses
- * Z \ {z} via {@link withoutExamples}.
+ * Z \ {z} via {@link withoutExamples}, from the saved weights or (`startFromBase`) from
+ * the base run's end, where its objective's minimiser is near.
  */
 export async function leaveOneOut(
   problem: LeaveOneOutProblem,
@@ -106,13 +109,14 @@ export async function leaveOneOut(
   const savedTestLoss = retrainer.savedTestLoss();
   const runs = sample.length + 2;
   let runIndex = 0;
-  const runOn = async (label: string, source: ExampleSource, order?: readonly number[]): Promise<RetrainRun> => {
+  const runOn = async (label: string, source: ExampleSource, order?: readonly number[], from?: RetrainPoint): Promise<RetrainRun> => {
     const k = runIndex++;
     let set: BatchSet | undefined;
     try {
       set = await BatchSet.load(problem.pretrain.model, source, problem.batchSize, order, o.signal);
       const run = await retrainer.run(set, {
         signal: o.signal,
+        ...(from ? { from } : {}),
         onProgress: (p) => {
           const within = p.stage === 'pretrain' ? 0.8 * (p.iteration / p.maxIterations) : 0.8 + 0.2 * (p.iteration / p.maxIterations);
           o.onProgress?.({ run: k, runs, label, ...p, fraction: (k + within) / runs });
@@ -129,7 +133,7 @@ export async function leaveOneOut(
   const noise = await runOn('noise floor (nothing removed, permuted batches)', z, shuffledIndices(z.count, seededRandom(seed + 1)));
   const rows: LeaveOneOutRow[] = [];
   for (const e of sample) {
-    const run = await runOn(`without example ${e.index} (${e.sample})`, withoutExamples(z, [e.index]));
+    const run = await runOn(`without example ${e.index} (${e.sample})`, withoutExamples(z, [e.index]), undefined, o.startFromBase ? base.end : undefined);
     rows.push({ ...e, run, actual: run.testLoss - base.testLoss });
   }
   return { savedTestLoss, base, noise, rows };

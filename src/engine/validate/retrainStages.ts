@@ -56,6 +56,14 @@ export interface RetrainRun {
   readonly testLoss: number;
   readonly pretrain: StageRun;
   readonly finetune: StageRun;
+  /** Where the run ended (a later run may start there). */
+  readonly end: RetrainPoint;
+}
+
+/** Both models' parameters: all of the pretraining model's, all of the finetuning model's. */
+export interface RetrainPoint {
+  readonly pretrain: Float64Array;
+  readonly finetune: Float64Array;
 }
 
 /** The two stages, their data and the selected test points. */
@@ -187,8 +195,11 @@ export class TwoStageRetrainer {
    * saved (W̄, Ū); then Case 1: Θ′ = argmin_Θ F(W̄′, Θ) from the saved Θ*; Case 2:
    * (W′, Θ′) = argmin α‖W − W̄′‖² + F(W, Θ) from the saved (W*, Θ*); returns Σ_t f(x_t).
    */
-  async run(pretrainSet: BatchSet, o: { signal?: AbortSignal; onProgress?: (p: RetrainProgress) => void } = {}): Promise<RetrainRun> {
+  async run(pretrainSet: BatchSet, o: { signal?: AbortSignal; onProgress?: (p: RetrainProgress) => void; from?: RetrainPoint } = {}): Promise<RetrainRun> {
     const p = this.problem;
+    // Where the optimiser starts; the objectives (and their proximal centres) stay the saved weights'.
+    const startPre = o.from?.pretrain ?? this.savedPretrain;
+    const startFin = o.from?.finetune ?? this.savedFinetune;
     const { preAll, preW, finAll, finW, finTheta } = this.blocks;
     const st = this.settings;
     const lbfgs = (stage: RetrainProgress['stage']) => ({
@@ -204,7 +215,7 @@ export class TwoStageRetrainer {
       const preProximal = [{ weight: st.proximal.pretrain / 2, center: this.savedPretrain }];
       const pre = await minimizeLbfgs(
         (x) => lossAndGradient(p.pretrain.loss, preAll, pretrainSet, p.pretrain.count, x, preProximal, o.signal),
-        this.savedPretrain,
+        startPre,
         lbfgs('pretrain'),
       );
       const wBar = preW.projectFrom(preAll, pre.x);
@@ -217,7 +228,7 @@ export class TwoStageRetrainer {
         const finProximal = [{ weight: st.proximal.finetune / 2, center: thetaSaved }];
         fin = await minimizeLbfgs(
           (x) => lossAndGradient(p.finetune.loss, finTheta, p.finetune.train, p.finetune.train.count, x, finProximal, o.signal),
-          thetaSaved,
+          finTheta.projectFrom(finAll, startFin),
           lbfgs('finetune'),
         );
         setBlockValues(finTheta, fin.x);
@@ -229,12 +240,12 @@ export class TwoStageRetrainer {
         ];
         fin = await minimizeLbfgs(
           (x) => lossAndGradient(p.finetune.loss, finAll, p.finetune.train, p.finetune.train.count, x, finProximal, o.signal),
-          this.savedFinetune,
+          startFin,
           lbfgs('finetune'),
         );
         setBlockValues(finAll, fin.x);
       }
-      return { testLoss: this.testLossNow(), pretrain: stageRun(pre), finetune: stageRun(fin) };
+      return { testLoss: this.testLossNow(), pretrain: stageRun(pre), finetune: stageRun(fin), end: { pretrain: Float64Array.from(pre.x), finetune: finAll.values() } };
     } finally {
       this.restore();
     }

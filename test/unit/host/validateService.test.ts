@@ -41,7 +41,7 @@ function report(sample: number): ValidateReport {
     noiseFloor: { spread: 0, medianAbsActual: { all: 1e-2, top: 3e-2, random: 2e-4 }, threshold: 0.1, comparable: { all: false, top: false, random: false } },
     settings: {
       influence: { pretrainDamping: 0.01, finetuneDamping: 1e-3, cgIterations: 100, cgTolerance: 1e-5, hessianSamples: 100, alpha: 0.01, seed: 0, dampingForm: 'plain', solver: 'auto' },
-      retrain: { objective: 'proximal', gradientTolerance: 1e-6, maxIterations: 200, memory: 10, optimizer: 'lbfgs', proximal: { pretrain: 0.01, finetune: 1e-3 } },
+      retrain: { objective: 'proximal', gradientTolerance: 1e-6, maxIterations: 200, memory: 10, start: 'base', optimizer: 'lbfgs', proximal: { pretrain: 0.01, finetune: 1e-3 } },
     },
     retrain: { base: run, noise: run },
     diagnostics: { backend: 'cpu', seconds: 3, solves: [], gradientNorms: { pretrain: 1e-3, finetune: 1e-3 }, unconvergedRuns: 1, warnings: ['w1'], phases: [] },
