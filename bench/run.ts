@@ -291,6 +291,8 @@ async function derivedWorkspace(o: Options, trained: WorkspaceRecord, run: RunSp
     fs.rmSync(to, { recursive: true, force: true });
     fs.cpSync(from, to, { recursive: true });
   }
+  // makeFashionWorkspace writes the plain damping form: this run's settings, as for the trained one.
+  setInfluence(path.join(dir, 'msif.json'), o);
   return dir;
 }
 
