@@ -338,6 +338,54 @@ describe('MSIF in VS Code (code-server + chromium)', () => {
     assert.deepEqual(errors, [], 'no further error notification');
   });
 
+  test('(h) the Settings editor lists MSIF\'s settings: backend, Node path, top-K, damping and CG overrides', async () => {
+    await runCommand(page, 'Preferences: Open Settings (UI)');
+    const editor = page.locator('.settings-editor');
+    await editor.waitFor({ timeout: 30_000 });
+    // The search box has the focus when the editor opens. The list is virtualised (only rows in
+    // view exist), so each setting is looked up by its id; the screenshot shows the first ones.
+    const body = editor.locator('.settings-body');
+    const wanted: [string, string][] = [
+      ['msif.backend', 'Backend'],
+      ['msif.topK', 'Top K'],
+      ['msif.pretrainDamping', 'Pretrain Damping'],
+      ['msif.finetuneDamping', 'Finetune Damping'],
+      ['msif.cgIterations', 'Cg Iterations'],
+    ];
+    const search = editor.locator('.settings-header .monaco-editor').first();
+    const query = async (q: string): Promise<void> => {
+      await search.click();
+      await page.keyboard.press('Control+A');
+      await page.keyboard.press('Backspace');
+      await page.keyboard.type(q);
+    };
+    for (const [id, title] of wanted) {
+      await query(id);
+      let text = '';
+      for (let i = 0; i < 40 && !text.includes(`Msif: ${title}`); i++) {
+        await sleep(250);
+        text = (await body.innerText().catch(() => '')) ?? '';
+      }
+      assert.ok(text.includes(`Msif: ${title}`), `searching the Settings editor for ${id} shows "Msif: ${title}" (it showed: ${text.slice(0, 300)})`);
+    }
+    // msif.nodePath is machine-overridable: code-server (a remote window) lists it under the
+    // Remote and Workspace tabs, not under User.
+    await editor.locator('.settings-tabs-widget .action-label').filter({ hasText: /^Workspace$/ }).first().click();
+    await query('msif.nodePath');
+    let nodePathText = '';
+    for (let i = 0; i < 40 && !nodePathText.includes('Msif: Node Path'); i++) {
+      await sleep(250);
+      nodePathText = (await body.innerText().catch(() => '')) ?? '';
+    }
+    await session.screenshot('h-settings-node-path');
+    assert.ok(nodePathText.includes('Msif: Node Path'), `the Workspace tab shows "Msif: Node Path" (it showed: ${nodePathText.slice(0, 300)})`);
+    await editor.locator('.settings-tabs-widget .action-label').filter({ hasText: /^User$/ }).first().click();
+    await query('@ext:msif.msif');
+    await sleep(1000);
+    await session.screenshot('h-settings');
+    await page.keyboard.press('Escape');
+  });
+
   test('no request left 127.0.0.1', async () => {
     assert.deepEqual(await session.requestsThatLeftLoopback(), []);
   });
