@@ -109,13 +109,7 @@ export class RecordScanner {
     if (this.pending.length === 0) return chunk;
     const parts = [...this.pending, chunk];
     this.pending = [];
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    return concatBytes(parts);
   }
 
   private emit(buf: Uint8Array, lineStart: number, stop: number, out: RecordSlice[]): void {
@@ -142,4 +136,15 @@ function recordEnd(codeAt: (i: number) => number, start: number, stop: number): 
     if (c !== SPACE && c !== TAB && c !== CR && c !== LF) return end;
   }
   return undefined;
+}
+
+/** The byte arrays one after another, in one new array. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

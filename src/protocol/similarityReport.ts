@@ -6,6 +6,7 @@
  */
 import type { EmbeddingCase } from '../common/workspaceConfig';
 import type { InfluenceOverrides } from './jobTypes';
+import type { DistributionView } from './webviewProtocol';
 
 export interface SimilarityOptions {
   /** The test selection, applied to each workspace's own test set; default `all`. */
@@ -30,21 +31,8 @@ export interface DensityHistogram {
   readonly total: number;
 }
 
-/** Summary statistics of one score vector. */
-export interface ScoreDistribution {
-  readonly count: number;
-  readonly mean: number;
-  /** Population standard deviation (n in the denominator). */
-  readonly sd: number;
-  readonly meanAbs: number;
-  readonly medianAbs: number;
-  readonly maxAbs: number;
-  /** Fractions of scores > 0 (harmful) and < 0 (helpful). */
-  readonly fractionPositive: number;
-  readonly fractionNegative: number;
-  /** Quantiles of the signed scores (linear interpolation between order statistics). */
-  readonly quantiles: { readonly p: number; readonly value: number }[];
-}
+/** Summary statistics of one score vector (the panel's view is the same record). */
+export type ScoreDistribution = DistributionView;
 
 /** One workspace's side of the comparison. */
 export interface SimilaritySide {

@@ -388,12 +388,15 @@ export interface CleansePanelModel {
 export interface DistributionView {
   readonly count: number;
   readonly mean: number;
+  /** Population standard deviation (n in the denominator). */
   readonly sd: number;
   readonly meanAbs: number;
   readonly medianAbs: number;
   readonly maxAbs: number;
+  /** Fractions of scores > 0 (harmful) and < 0 (helpful). */
   readonly fractionPositive: number;
   readonly fractionNegative: number;
+  /** Quantiles of the signed scores (linear interpolation between order statistics). */
   readonly quantiles: { readonly p: number; readonly value: number }[];
 }
 

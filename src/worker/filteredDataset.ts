@@ -7,7 +7,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { MsifError } from '../common/errors';
-import { recordRanges } from '../common/lineRanges';
+import { concatBytes, recordRanges } from '../common/lineRanges';
 import type { DatasetSpec, WorkspaceConfig } from '../common/workspaceConfig';
 import { writeFileAtomic } from '../cli/atomicWrite';
 import type { Dataset } from './datasets/dataset';
@@ -93,13 +93,7 @@ export function filterJsonlBytes(bytes: Uint8Array, exclude: ReadonlySet<number>
     if (!dropLines.has(line)) parts.push(bytes.subarray(start, stop));
     start = stop;
   }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** A flat row-major array nested by `shape` (a scalar for `[]`). */
