@@ -256,6 +256,8 @@ async function trainedWorkspace(o: Options, model: 'paper' | 'wide', m: number):
   }
   process.stderr.write(`workspace ${key}: making (makeFashionWorkspace, ${model} model)\n`);
   const makeSeconds = await makeWorkspace(o, dir, m, `make ${key}`);
+  // makeFashionWorkspace writes the plain damping form: this run's settings (as for --skip-train and derived workspaces).
+  setInfluence(path.join(dir, 'msif.json'), o);
   if (model === 'wide') await writeWideModels(dir);
   process.stderr.write(`workspace ${key}: training (${o.pretrainEpochs} + ${o.finetuneEpochs} epochs)\n`);
   const r = await runNode(['bin/msif.js', 'train', '--config', path.join(dir, 'msif.json'), ...backendArgs(o)], path.join(dir, 'train.log'), childEnv(), `train ${key}`, ['pretraining: ', 'finetuning: ']);
