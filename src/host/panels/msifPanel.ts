@@ -33,14 +33,24 @@ import { webviewHtml, webviewOptions } from './webviewHtml';
 import { CommandIds } from '../commands/commandIds';
 
 /**
- * How long a visible webview may take to say ready before its page is loaded again, one
- * entry per try; after the last, the panel is left as it is. VS Code in a
- * browser (code-server, vscode.dev) can load a webview restored after a window reload
- * before its service worker controls the page: its script requests go to the network and
- * fail, and the panel would show "Loading…" for good. Loading the page again ("Developer:
- * Reload Webviews" does the same) then goes through the service worker.
+ * How long a visible webview may take to say ready, one entry per try: after each but the
+ * last its page is loaded again; after the last the panel asks to be replaced by a new one
+ * ({@link MsifPanel.onDidStayUnloaded}). VS Code in a browser (code-server, vscode.dev)
+ * can load a webview restored after a window reload before its service worker controls the
+ * page: its script requests go to the network and fail, and the panel would show
+ * "Loading…" for good. Loading the page again ("Developer: Reload Webviews" does the same)
+ * then goes through the service worker — except, rarely, for a restored webview whose
+ * frame is never created, where setting its html does nothing: a new panel does load.
  */
-export const READY_TIMEOUTS_MS: readonly number[] = [10_000, 20_000, 40_000];
+export const READY_TIMEOUTS_MS: readonly number[] = [10_000, 20_000, 30_000];
+
+/** What a replacement panel takes over from the one it replaces. */
+export interface CarriedPanelState {
+  readonly busy?: BusyParams;
+  readonly error?: string;
+  /** How many panels this one's chain has replaced already. */
+  readonly replacements: number;
+}
 
 /** What a panel asks of the rest of the host. */
 export interface PanelServices {
@@ -63,6 +73,11 @@ export class MsifPanel extends Disposable {
   private readonly router = new IpcRouter();
   private readonly disposedEmitter = this._register(new Emitter<void>());
   readonly onDidDispose = this.disposedEmitter.event;
+  private readonly stayedUnloadedEmitter = this._register(new Emitter<void>());
+  /** The visible webview never said ready, however often its page was loaded: replace the panel. */
+  readonly onDidStayUnloaded = this.stayedUnloadedEmitter.event;
+  /** How many panels before this one were replaced because their webview never loaded. */
+  readonly replacements: number;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -70,9 +85,13 @@ export class MsifPanel extends Disposable {
     readonly configPath: string,
     private readonly services: PanelServices,
     model?: PanelModel,
+    carried?: CarriedPanelState,
   ) {
     super();
     this.model = model;
+    this.busy = carried?.busy;
+    this.error = carried?.error;
+    this.replacements = carried?.replacements ?? 0;
     this._register(panel);
     panel.webview.options = webviewOptions(services.extensionUri);
     if (model) panel.title = model.title;
@@ -92,7 +111,10 @@ export class MsifPanel extends Disposable {
     this.watchReady(0);
   }
 
-  /** Loads the page again if the webview, visible, has not said ready within READY_TIMEOUTS_MS[attempt]. */
+  /**
+   * If the webview, visible, has not said ready within READY_TIMEOUTS_MS[attempt]: loads
+   * its page again, or after the last try fires onDidStayUnloaded.
+   */
   private watchReady(attempt: number): void {
     clearTimeout(this.readyTimer);
     this.readyTimer = undefined;
@@ -101,10 +123,24 @@ export class MsifPanel extends Disposable {
     this.readyTimer = setTimeout(() => {
       this.readyTimer = undefined;
       if (this.isDisposed || this.ready || !this.panel.visible) return;
-      this.services.log.warn(`${this.kind} panel "${this.panel.title}": the webview did not load in ${timeout / 1000} s; loading it again`);
+      const last = attempt === READY_TIMEOUTS_MS.length - 1;
+      this.services.log.warn(`${this.kind} panel "${this.panel.title}": the webview did not load in ${timeout / 1000} s; ${last ? 'replacing the panel' : 'loading it again'}`);
+      if (last) {
+        this.stayedUnloadedEmitter.fire();
+        return;
+      }
       this.panel.webview.html = webviewHtml(this.panel.webview, this.services.extensionUri, this.kind, this.panel.title);
       this.watchReady(attempt + 1);
     }, timeout);
+  }
+
+  /** What a panel replacing this one takes over (see onDidStayUnloaded). */
+  carriedState(): CarriedPanelState {
+    return {
+      ...(this.busy ? { busy: this.busy } : {}),
+      ...(this.error !== undefined ? { error: this.error } : {}),
+      replacements: this.replacements + 1,
+    };
   }
 
   get currentModel(): PanelModel | undefined {

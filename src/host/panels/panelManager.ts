@@ -26,6 +26,9 @@ import type { ValidateReport } from '../../protocol/validateReport';
 /** Test point views sent with a panel's model; more come on request. */
 export const INITIAL_TEST_EXAMPLES = 60;
 
+/** How many times a panel whose webview never loads is replaced by a new one before MSIF gives up. */
+export const MAX_PANEL_REPLACEMENTS = 2;
+
 export interface PanelManagerDeps extends Omit<PanelServices, 'examples'> {
   readonly exampleService: ExampleService;
   /** The loaded config at a path, if it still parses. */
@@ -177,7 +180,34 @@ export class PanelManager extends Disposable {
     panel.onDidDispose(() => {
       if (this.panels.get(key) === panel) this.panels.delete(key);
     });
+    this.replaceWhenStuck(panel, key);
     return panel;
+  }
+
+  /**
+   * When a panel's webview never loads (MsifPanel.onDidStayUnloaded), opens a new panel
+   * with the same content in the same column and closes the stuck one.
+   */
+  private replaceWhenStuck(stuck: MsifPanel, key: string | undefined): void {
+    stuck.onDidStayUnloaded(() => {
+      const title = stuck.panel.title;
+      if (stuck.replacements >= MAX_PANEL_REPLACEMENTS) {
+        this.deps.log.error(`${stuck.kind} panel "${title}" did not load after ${MAX_PANEL_REPLACEMENTS} new panels; giving up`);
+        void vscode.window.showWarningMessage(`MSIF: the panel "${title}" did not load. Close it and run the command again, or reload the window.`);
+        return;
+      }
+      const webviewPanel = vscode.window.createWebviewPanel(
+        PANEL_VIEW_TYPES[stuck.kind],
+        title,
+        { viewColumn: stuck.panel.viewColumn ?? vscode.ViewColumn.Active, preserveFocus: !stuck.panel.active },
+        webviewOptions(this.deps.extensionUri),
+      );
+      const fresh = new MsifPanel(webviewPanel, stuck.kind, stuck.configPath, this.services, stuck.currentModel, stuck.carriedState());
+      if (key !== undefined) this.adopt(key, fresh);
+      else this.replaceWhenStuck(fresh, undefined);
+      stuck.dispose();
+      this.deps.log.info(`${stuck.kind} panel "${title}" replaced by a new panel (its webview never loaded)`);
+    });
   }
 
   private revive(kind: PanelKind, webviewPanel: vscode.WebviewPanel, raw: unknown): void {
@@ -187,6 +217,7 @@ export class PanelManager extends Disposable {
     if (model) this.revision = Math.max(this.revision, model.revision);
     if (!configPath) {
       const panel = new MsifPanel(webviewPanel, kind, '', this.services, model);
+      this.replaceWhenStuck(panel, undefined);
       panel.showError('This MSIF panel was saved without its workspace config; run the command again.');
       return;
     }
