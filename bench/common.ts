@@ -185,6 +185,33 @@ export async function resolveBackend(o: { readonly backend: string }): Promise<R
   return out;
 }
 
+/** An option's integer (≥ min), or `fallback` when the option is absent. */
+export function intOption(flag: string, text: string | undefined, fallback: number, min = 1): number {
+  if (text === undefined) return fallback;
+  const v = Number(text);
+  if (!/^\d+$/.test(text) || v < min) throw new Error(`--${flag} ${text}: expected an integer ≥ ${min}`);
+  return v;
+}
+
+/** An option's number (≥ 0), or `fallback` when the option is absent. */
+export function numberOption(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || v < 0) throw new Error(`--${flag} ${text}: expected a number ≥ 0`);
+  return v;
+}
+
+/** What --backend takes: a backend msif knows, or auto. */
+export const BACKENDS = ['auto', 'tensorflow', 'native', 'wasm', 'cpu'] as const;
+export type Backend = (typeof BACKENDS)[number];
+
+/** --backend: one of {@link BACKENDS}. */
+export function backendOption(text: string | undefined): Backend {
+  const backend = BACKENDS.find((b) => b === (text ?? 'auto'));
+  if (!backend) throw new Error(`--backend ${text}: expected one of ${BACKENDS.join(', ')}`);
+  return backend;
+}
+
 export function round(x: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;

@@ -28,7 +28,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROOT, backendArgs, childEnv, fmt, killChildOnSignals, machineInfo, mib, resolveBackend, round, runNode } from './common';
+import { ROOT, backendArgs, backendOption, childEnv, fmt, intOption, killChildOnSignals, machineInfo, mib, resolveBackend, round, runNode } from './common';
 import type { ValidateReport } from '../src/protocol/validateReport';
 
 const MAKE = path.join('scripts', 'makeFashionWorkspace.ts');
@@ -85,12 +85,6 @@ function parseOptions(argv: readonly string[]): Options {
     },
   });
   const quick = values.quick === true;
-  const int = (name: string, v: string | undefined, d: number): number => {
-    if (v === undefined) return d;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} ${v}: expected a positive integer`);
-    return n;
-  };
   const cases = (values.cases ?? CASES.join(',')).split(',').map((c) => {
     const found = CASES.find((k) => k === c.trim());
     if (!found) throw new Error(`--cases ${values.cases}: expected fixed and/or updated`);
@@ -99,16 +93,16 @@ function parseOptions(argv: readonly string[]): Options {
   if (values.retrain !== undefined && values.retrain !== 'proximal' && values.retrain !== 'plain') throw new Error(`--retrain ${values.retrain}: expected proximal or plain`);
   return {
     quick,
-    sample: int('sample', values.sample, quick ? 6 : 50),
-    testCount: int('test-count', values['test-count'], quick ? 100 : 1000),
+    sample: intOption('sample', values.sample, quick ? 6 : 50),
+    testCount: intOption('test-count', values['test-count'], quick ? 100 : 1000),
     pretrainCount: quick ? 1000 : 24000,
     finetuneCount: quick ? 500 : 5000,
-    pretrainEpochs: int('pretrain-epochs', values['pretrain-epochs'], quick ? 2 : 10),
-    finetuneEpochs: int('finetune-epochs', values['finetune-epochs'], quick ? 2 : 10),
+    pretrainEpochs: intOption('pretrain-epochs', values['pretrain-epochs'], quick ? 2 : 10),
+    finetuneEpochs: intOption('finetune-epochs', values['finetune-epochs'], quick ? 2 : 10),
     ...(values.retrain !== undefined ? { retrain: values.retrain } : {}),
-    ...(values['max-iterations'] !== undefined || quick ? { maxIterations: int('max-iterations', values['max-iterations'], 20) } : {}),
+    ...(values['max-iterations'] !== undefined || quick ? { maxIterations: intOption('max-iterations', values['max-iterations'], 20) } : {}),
     cases,
-    backend: values.backend ?? 'auto',
+    backend: backendOption(values.backend),
     skipTrain: values['skip-train'] === true,
     outDir: path.resolve(values['out-dir'] ?? path.join(ROOT, 'bench', 'results')),
     cacheDir: path.resolve(values['cache-dir'] ?? path.join(ROOT, 'scratch', 'bench-paper')),

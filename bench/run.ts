@@ -43,8 +43,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROOT, backendArgs, childEnv, fmt, killChildOnSignals, machineInfo, mib, resolveBackend, round, runNode } from './common';
-import type { ChildResult } from './common';
+import { ROOT, backendArgs, backendOption, childEnv, fmt, intOption, killChildOnSignals, machineInfo, mib, numberOption, resolveBackend, round, runNode } from './common';
+import type { Backend, ChildResult } from './common';
 
 // ---------------------------------------------------------------------------- options
 
@@ -54,8 +54,6 @@ const DATA_DIR = '/usr/share/datasets/fashion-mnist';
 /** The issue's PyTorch reference for Case 1, `--test all`, on this 2-core machine. */
 const PYTORCH_SECONDS = 300;
 const TARGET_FACTOR = 3;
-const BACKENDS = ['auto', 'tensorflow', 'native', 'wasm', 'cpu'] as const;
-type Backend = (typeof BACKENDS)[number];
 
 interface RunSpec {
   readonly name: string;
@@ -117,36 +115,23 @@ function parseOptions(argv: readonly string[]): Options {
     process.exit(0);
   }
   const quick = values.quick ?? false;
-  const backend = values.backend ?? 'auto';
-  if (!(BACKENDS as readonly string[]).includes(backend)) throw new Error(`--backend ${backend}: expected one of ${BACKENDS.join(', ')}`);
-  const int = (flag: string, text: string | undefined, fallback: number, min = 1): number => {
-    if (text === undefined) return fallback;
-    const v = Number(text);
-    if (!/^\d+$/.test(text) || v < min) throw new Error(`--${flag} ${text}: expected an integer ≥ ${min}`);
-    return v;
-  };
-  const num = (flag: string, text: string | undefined, fallback: number): number => {
-    if (text === undefined) return fallback;
-    const v = Number(text);
-    if (text.trim() === '' || !Number.isFinite(v) || v < 0) throw new Error(`--${flag} ${text}: expected a number ≥ 0`);
-    return v;
-  };
+  const backend = backendOption(values.backend);
   const runs = (values.runs ?? (quick ? 'paper-1k' : 'paper-24k,paper-4k,paper-1k,wide-24k')).split(',').map(parseRun);
   return {
-    backend: backend as Backend,
+    backend,
     quick,
     skipTrain: values['skip-train'] ?? false,
     outDir: path.resolve(values['out-dir'] ?? path.join(ROOT, 'bench', 'results')),
     cacheDir: path.resolve(values['cache-dir'] ?? path.join(ROOT, 'scratch', 'bench-cache')),
     runs,
-    cgIterations: int('cg-iterations', values['cg-iterations'], quick ? 10 : 100),
-    pretrainEpochs: int('pretrain-epochs', values['pretrain-epochs'], quick ? 1 : 2, 0),
-    finetuneEpochs: int('finetune-epochs', values['finetune-epochs'], quick ? 1 : 3, 0),
-    finetuneCount: int('finetune-count', values['finetune-count'], quick ? 500 : 5000),
-    testCount: int('test-count', values['test-count'], quick ? 600 : 6000),
+    cgIterations: intOption('cg-iterations', values['cg-iterations'], quick ? 10 : 100),
+    pretrainEpochs: intOption('pretrain-epochs', values['pretrain-epochs'], quick ? 1 : 2, 0),
+    finetuneEpochs: intOption('finetune-epochs', values['finetune-epochs'], quick ? 1 : 3, 0),
+    finetuneCount: intOption('finetune-count', values['finetune-count'], quick ? 500 : 5000),
+    testCount: intOption('test-count', values['test-count'], quick ? 600 : 6000),
     tag: values.tag ?? '',
-    pretrainDamping: num('pretrain-damping', values['pretrain-damping'], INFLUENCE.pretrainDamping),
-    finetuneDamping: num('finetune-damping', values['finetune-damping'], INFLUENCE.finetuneDamping),
+    pretrainDamping: numberOption('pretrain-damping', values['pretrain-damping'], INFLUENCE.pretrainDamping),
+    finetuneDamping: numberOption('finetune-damping', values['finetune-damping'], INFLUENCE.finetuneDamping),
     dampingForm: dampingFormOption(values['damping-form']),
     ...(values.render !== undefined ? { render: path.resolve(values.render) } : {}),
   };

@@ -3,12 +3,15 @@
  * task-similarity comparison's on bins shared by two workspaces. Pure functions.
  */
 
+/** Equal-width bins over [min, max] with log10 densities (reports and panels carry it as is). */
 export interface Histogram {
   readonly min: number;
   readonly max: number;
   readonly binWidth: number;
   readonly counts: number[];
+  /** log10(count / (n · binWidth)); null for an empty bin. */
   readonly logDensity: (number | null)[];
+  /** n: the values binned. */
   readonly total: number;
 }
 

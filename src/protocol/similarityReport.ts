@@ -6,6 +6,7 @@
  */
 import type { EmbeddingCase } from '../common/workspaceConfig';
 import type { InfluenceOverrides } from './jobTypes';
+import type { Histogram } from '../common/histogram';
 import type { DistributionView } from './webviewProtocol';
 
 export interface SimilarityOptions {
@@ -17,19 +18,8 @@ export interface SimilarityOptions {
   readonly overrides?: InfluenceOverrides;
 }
 
-/**
- * Equal-width bins with log10 densities (the same shape as the webview's HistogramView):
- * log10(count / (n · binWidth)), null for an empty bin.
- */
-export interface DensityHistogram {
-  readonly min: number;
-  readonly max: number;
-  readonly binWidth: number;
-  readonly counts: number[];
-  readonly logDensity: (number | null)[];
-  /** n: the values binned. */
-  readonly total: number;
-}
+/** Equal-width bins with log10 densities, on bins shared by both workspaces. */
+export type DensityHistogram = Histogram;
 
 /** Summary statistics of one score vector (the panel's view is the same record). */
 export type ScoreDistribution = DistributionView;

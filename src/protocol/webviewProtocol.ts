@@ -11,6 +11,9 @@
  *   bundle (browser) and the host both compile this file.
  */
 
+// Pure (no Node, no VS Code): the webview bundle compiles it too.
+import type { Histogram } from '../common/histogram';
+
 /** Bumped on any incompatible change to the messages below. */
 export const WEBVIEW_PROTOCOL_VERSION = 1;
 
@@ -156,15 +159,7 @@ export interface TestPointView {
 }
 
 /** Equal-width bins over the score range, with log10 of the density (paper, Fig. 5). */
-export interface HistogramView {
-  readonly min: number;
-  readonly max: number;
-  readonly binWidth: number;
-  readonly counts: number[];
-  /** log10(count / (n · binWidth)); null for an empty bin. */
-  readonly logDensity: (number | null)[];
-  readonly total: number;
-}
+export type HistogramView = Histogram;
 
 /** One damped inverse-Hessian-vector product solve. */
 export interface SolveView {

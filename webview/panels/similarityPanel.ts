@@ -9,10 +9,10 @@ import type { PanelContext } from '../app';
 import { checkbox } from '../components/toolkit';
 import { clear, h, s } from '../render/dom';
 import { caseName, formatTick } from '../render/format';
+import { logDensityAxes, logDensityFrame } from '../render/histogram';
+import type { ChartBox } from '../render/histogram';
 
-const W = 600;
-const H = 240;
-const M = { left: 56, right: 12, top: 26, bottom: 40 };
+const BOX: ChartBox = { width: 600, height: 240, margin: { left: 56, right: 12, top: 26, bottom: 40 } };
 
 /** The colour series of a side: 0 for A, 1 for B. */
 function seriesOf(side: SimilaritySideView): number {
@@ -35,7 +35,7 @@ function overlay(
   const views = sides.map(pick);
   const first = views[0] as HistogramView;
   const svg = s('svg', {
-    viewBox: `0 0 ${W} ${H}`,
+    viewBox: `0 0 ${BOX.width} ${BOX.height}`,
     class: 'chart overlay-histogram',
     role: 'img',
     'data-testid': testId,
@@ -43,17 +43,8 @@ function overlay(
     'aria-label': `${xLabel}: log-density histogram${sides.length > 1 ? 's' : ''} of ${sides.map((side, k) => `${side.name} (${views[k]?.total} scores)`).join(' and ')} on common bins from ${formatTick(first.min)} to ${formatTick(first.max)}`,
   });
   svg.appendChild(s('title', {}, `${xLabel}, log10 density`));
-  const values = scaleSides.map(pick).flatMap((v) => v.logDensity.filter((d): d is number => d !== null));
-  if (values.length === 0) {
-    svg.appendChild(s('text', { x: W / 2, y: H / 2, class: 'axis-label', 'text-anchor': 'middle' }, 'No finite scores'));
-    return svg;
-  }
-  const yTop = Math.ceil(Math.max(...values));
-  const yBottom = Math.floor(Math.min(...values)) - 1;
-  const plotW = W - M.left - M.right;
-  const plotH = H - M.top - M.bottom;
-  const x = (v: number): number => M.left + ((v - first.min) / (first.max - first.min || 1)) * plotW;
-  const y = (v: number): number => M.top + ((yTop - v) / (yTop - yBottom || 1)) * plotH;
+  const f = logDensityFrame(svg, BOX, first.min, first.max, scaleSides.map(pick).flatMap((v) => v.logDensity));
+  if (!f) return svg;
   views.forEach((view, k) => {
     let points: string[] = [];
     const flush = (): void => {
@@ -66,28 +57,14 @@ function overlay(
         return;
       }
       const x0 = view.min + j * view.binWidth;
-      points.push(`${x(x0)},${y(d)}`, `${x(x0 + view.binWidth)},${y(d)}`);
+      points.push(`${f.x(x0)},${f.y(d)}`, `${f.x(x0 + view.binWidth)},${f.y(d)}`);
     });
     flush();
   });
-  svg.appendChild(s('line', { x1: M.left, x2: M.left, y1: M.top, y2: M.top + plotH, class: 'axis' }));
-  svg.appendChild(s('line', { x1: M.left, x2: M.left + plotW, y1: M.top + plotH, y2: M.top + plotH, class: 'axis' }));
-  if (zeroLine && first.min < 0 && first.max > 0) svg.appendChild(s('line', { x1: x(0), x2: x(0), y1: M.top, y2: M.top + plotH, class: 'zero' }));
-  const yStep = Math.max(1, Math.ceil((yTop - yBottom) / 6));
-  for (let v = yBottom; v <= yTop; v += yStep) {
-    svg.appendChild(s('line', { x1: M.left - 4, x2: M.left, y1: y(v), y2: y(v), class: 'axis' }));
-    svg.appendChild(s('text', { x: M.left - 6, y: y(v) + 4, class: 'tick', 'text-anchor': 'end' }, `1e${v}`));
-  }
-  for (let k = 0; k <= 4; k++) {
-    const v = first.min + ((first.max - first.min) * k) / 4;
-    svg.appendChild(s('line', { x1: x(v), x2: x(v), y1: M.top + plotH, y2: M.top + plotH + 4, class: 'axis' }));
-    svg.appendChild(s('text', { x: x(v), y: M.top + plotH + 16, class: 'tick', 'text-anchor': 'middle' }, formatTick(v)));
-  }
-  svg.appendChild(s('text', { x: M.left + plotW / 2, y: H - 4, class: 'axis-label', 'text-anchor': 'middle' }, xLabel));
-  svg.appendChild(s('text', { x: 12, y: M.top + plotH / 2, class: 'axis-label', 'text-anchor': 'middle', transform: `rotate(-90 12 ${M.top + plotH / 2})` }, 'density (log)'));
+  logDensityAxes(svg, f, xLabel, zeroLine);
   sides.forEach((side, k) => {
     // The full names are in the list above the charts, beside the same colours.
-    const lx = M.left + 8 + k * 60;
+    const lx = BOX.margin.left + 8 + k * 60;
     svg.appendChild(s('line', { x1: lx, x2: lx + 18, y1: 12, y2: 12, class: `series series-${seriesOf(side)}` }));
     svg.appendChild(s('text', { x: lx + 22, y: 16, class: 'legend' }, side.name));
   });
