@@ -22,7 +22,10 @@
  * default, proximal), --max-iterations K (validate's, default 200; quick 20), --cases fixed,updated, --backend B, --skip-train, --out-dir DIR
  * (bench/results), --cache-dir DIR (scratch/bench-paper), --tag T.
  * Results: bench/results/paper-<date>-<backend>[-quick][-<tag>].{json,md}, rewritten after
- * every step, so a stopped run leaves what it measured.
+ * every step, so a stopped run leaves what it measured. Resuming: run it again with
+ * --skip-train; each finished retraining run is in `msif validate`'s journal under
+ * <cache dir>/msif-cache (unless MSIF_CACHE_DIR says otherwise), so only the run it stopped
+ * in is lost.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -190,7 +193,9 @@ async function validate(o: Options, rec: CaseRecord, config: string): Promise<vo
   const report = path.join(rec.workspace, `validate-${rec.case}.json`);
   fs.rmSync(report, { force: true });
   const args = ['bin/msif.js', 'validate', '--config', config, '--sample', String(o.sample), '--test', 'all', '--case', rec.case, ...(o.retrain ? ['--retrain', o.retrain] : []), ...(o.maxIterations ? ['--max-iterations', String(o.maxIterations)] : []), '--out', report, ...backendArgs(o)];
-  const r = await runNode(args, path.join(rec.workspace, `validate-${rec.case}.log`), childEnv(), `validate ${rec.case}`);
+  // The runs' journal beside the workspaces: a stopped benchmark resumes at the run it stopped in.
+  const env = { ...childEnv(), MSIF_CACHE_DIR: process.env['MSIF_CACHE_DIR'] ?? path.join(o.cacheDir, 'msif-cache') };
+  const r = await runNode(args, path.join(rec.workspace, `validate-${rec.case}.log`), env, `validate ${rec.case}`);
   if (r.code !== 0 || !fs.existsSync(report)) throw new Error(`msif validate failed (${r.stderrTail.slice(-3).join(' | ')})`);
   rec.validate = { wallSeconds: round(r.wallSeconds, 1), peakRssMiB: mib(r.peakRssBytes), cpuSeconds: cpuOf(r), report: path.relative(ROOT, report) };
   const v = JSON.parse(fs.readFileSync(report, 'utf8')) as ValidateReport;

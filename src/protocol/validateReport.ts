@@ -158,6 +158,8 @@ export interface ValidateReport {
     readonly gradientNorms: { readonly pretrain: number; readonly finetune: number };
     /** Retraining runs (base, noise, one per row) with a stage that did not converge. */
     readonly unconvergedRuns: number;
+    /** Where finished runs are kept (a stopped check resumes there), and how many came from it; null with the cache off. */
+    readonly journal?: { readonly dir: string; readonly resumedRuns: number } | null;
     readonly warnings: string[];
     readonly phases: { readonly name: string; readonly seconds: number }[];
   };

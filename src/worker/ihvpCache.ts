@@ -64,9 +64,16 @@ export async function ihvpCacheKey(k: IhvpKeyInputs, signal?: AbortSignal): Prom
   return h.digest('hex');
 }
 
-/** The engine's cache interface over the entry `key` in `dir`; `onEvent` hears hits and stores. */
-export function diskIhvpCache(dir: string, key: string, onEvent?: (event: 'hit' | 'stored' | 'unreadable' | 'unwritable', detail: string) => void): InfluenceVectorCache {
-  const file = path.join(dir, `${key}.json`);
+/** What a disk entry reports: found and read, written, found but unreadable, not written. */
+export type CacheEvent = 'hit' | 'stored' | 'unreadable' | 'unwritable';
+
+/**
+ * One JSON file as a cache entry: `load` is undefined when the file is missing or
+ * `decode` rejects it (damaged, another format); `store` writes atomically (temporary
+ * file, then rename) and never throws: a cache that cannot be written costs time, never
+ * the result.
+ */
+export function diskEntry<T>(file: string, encode: (v: T) => string, decode: (text: string) => T | undefined, onEvent?: (event: CacheEvent, detail: string) => void): { load(): Promise<T | undefined>; store(v: T): Promise<void> } {
   return {
     async load() {
       let text: string;
@@ -81,21 +88,37 @@ export function diskIhvpCache(dir: string, key: string, onEvent?: (event: 'hit' 
     },
     async store(v) {
       try {
-        await fs.mkdir(dir, { recursive: true });
+        await fs.mkdir(path.dirname(file), { recursive: true });
         const tmp = `${file}.${process.pid}.tmp`;
         await fs.writeFile(tmp, encode(v));
         await fs.rename(tmp, file);
         onEvent?.('stored', file);
       } catch (e) {
-        // A cache that cannot be written costs time, never the result.
         onEvent?.('unwritable', `${file}: ${(e as Error).message}`);
       }
     },
   };
 }
 
+/** A float64 vector as base64 of its bytes (exact). */
+export function f64ToBase64(a: Float64Array): string {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+}
+
+/** The inverse of {@link f64ToBase64}; throws on a length that is not a whole number of float64s. */
+export function base64ToF64(b64: string): Float64Array {
+  const buf = Buffer.from(b64, 'base64');
+  if (buf.length % 8 !== 0) throw new Error('bad length');
+  return new Float64Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length));
+}
+
+/** The engine's cache interface over the entry `key` in `dir`; `onEvent` hears hits and stores. */
+export function diskIhvpCache(dir: string, key: string, onEvent?: (event: CacheEvent, detail: string) => void): InfluenceVectorCache {
+  return diskEntry(path.join(dir, `${key}.json`), encode, decode, onEvent);
+}
+
 function encode(v: InfluenceVectors): string {
-  const f64 = (a: Float64Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+  const f64 = f64ToBase64;
   return JSON.stringify({
     format: FORMAT,
     s: f64(v.s),
@@ -110,11 +133,7 @@ function decode(text: string): InfluenceVectors | undefined {
   try {
     const o = JSON.parse(text) as Record<string, unknown>;
     if (o['format'] !== FORMAT || typeof o['s'] !== 'string') return undefined;
-    const f64 = (b64: string): Float64Array => {
-      const buf = Buffer.from(b64, 'base64');
-      if (buf.length % 8 !== 0) throw new Error('bad length');
-      return new Float64Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length));
-    };
+    const f64 = base64ToF64;
     const gn = o['gradientNorms'] as { pretrain?: unknown; finetune?: unknown } | undefined;
     if (!Array.isArray(o['solves']) || typeof o['hessianSampleCount'] !== 'number' || typeof gn?.pretrain !== 'number' || typeof gn.finetune !== 'number') return undefined;
     return {

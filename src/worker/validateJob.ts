@@ -5,6 +5,7 @@
  * the actual change of the summed test loss with the predicted −I/m. Nothing of the
  * workspace is written.
  */
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { MsifError } from '../common/errors';
 import type { InfluenceSettings } from '../common/workspaceConfig';
@@ -19,6 +20,8 @@ import type { CorrelationSet, RetrainOptions, RetrainRunView, ValidateOptions, V
 import { loadWorkspace, runTrace } from './jobs';
 import type { JobContext } from './jobs';
 import { PhaseTimer } from './phaseTimer';
+import { ihvpCacheDir, ihvpCacheKey } from './ihvpCache';
+import { diskRetrainJournal } from './retrainJournal';
 
 /** Shares of the progress bar: the method's scores, the identity baseline, the retraining. */
 const TRACE_SHARE = 0.1;
@@ -80,6 +83,11 @@ export async function runValidate(configPath: string, options: ValidateOptions, 
         warnings.push('The proximal retraining objective matches the plain damping form (H + λI)⁻¹; these scores use the squared form (H² + λI)⁻¹H, which estimates something else (see influence-facts).');
       }
       finetuneSet = await BatchSet.load(ws.finetuneModel, ws.finetuneTrain, settings.batchSize, undefined, ctx.signal);
+      const journalRoot = ihvpCacheDir();
+      const journalDir = journalRoot === undefined
+        ? undefined
+        : path.join(journalRoot, `validate-${await ihvpCacheKey({ config, case: kase, settings: { kind: 'validate', influence: settings, retrain: retrainOptions, proximal, seed }, identityHessians: false, test: testIndices, backend: tf.getBackend() }, ctx.signal)}`);
+      let resumedRuns = 0;
       ctx.log?.(`validate: ${sample.length} examples, ${sample.length + 2} retraining runs of both stages (L-BFGS, ${retrainOptions.objective} objective)`);
       const loo = await leaveOneOut(
         {
@@ -107,8 +115,11 @@ export async function runValidate(configPath: string, options: ValidateOptions, 
               maxIterations: p.maxIterations,
             });
           },
-          onRun: (label, run) =>
-            ctx.log?.(`validate: ${label}: test loss ${run.testLoss.toPrecision(8)}, pretraining ${stageText(run.pretrain)}, finetuning ${stageText(run.finetune)}`),
+          onRun: (label, run, resumed) => {
+            if (resumed) resumedRuns++;
+            ctx.log?.(`validate: ${label}${resumed ? ' (from the journal)' : ''}: test loss ${run.testLoss.toPrecision(8)}, pretraining ${stageText(run.pretrain)}, finetuning ${stageText(run.finetune)}`);
+          },
+          ...(journalDir ? { journal: diskRetrainJournal(journalDir, (event, detail) => { if (event !== 'hit' && event !== 'stored') ctx.log?.(`validate journal: ${event}: ${detail}`); }) } : {}),
         },
       );
       endPhase('retrain');
@@ -174,6 +185,7 @@ export async function runValidate(configPath: string, options: ValidateOptions, 
           solves: trace.diagnostics.solves,
           gradientNorms: trace.diagnostics.gradientNorms,
           unconvergedRuns: unconverged.length,
+          journal: journalDir ? { dir: journalDir, resumedRuns } : null,
           warnings,
           phases,
         },

@@ -138,4 +138,55 @@ describe('leave-one-out check against float64 retraining', () => {
     const steps = (rows: readonly ValidateRow[]): number => rows.reduce((a, r) => a + r.retrain.pretrain.iterations + r.retrain.finetune.iterations, 0);
     assert.ok(steps(fromBase.rows) < steps(fromSaved.rows), `L-BFGS steps: ${steps(fromBase.rows)} from the base run's end, ${steps(fromSaved.rows)} from the saved weights`);
   });
+  it('a stopped check resumes from its journal: finished runs are read back, the rows equal a run without it', async () => {
+    const built = await buildTinyWorkspace(path.join(root, 'mlp-journal'), { kind: 'mlp', case: 'fixed', seed: 3 });
+    const options = { sample: 4, test: '0', retrain: { objective: 'plain' as const, gradientTolerance: 1e-7, maxIterations: 500 } };
+    const saved = { cache: process.env['MSIF_CACHE'], dir: process.env['MSIF_CACHE_DIR'] };
+    const cacheDir = path.join(root, 'journal-cache');
+    try {
+      // Without a journal (the cache off, as in the rest of the suite): the reference rows.
+      process.env['MSIF_CACHE'] = 'off';
+      const reference = await runValidate(built.msifPath, options);
+      assert.equal(reference.diagnostics.journal, null);
+
+      delete process.env['MSIF_CACHE'];
+      process.env['MSIF_CACHE_DIR'] = cacheDir;
+      // Stopped once the base, the noise run and the first leave-one-out run are done.
+      const abort = new AbortController();
+      let finished = 0;
+      await assert.rejects(
+        runValidate(built.msifPath, options, {
+          signal: abort.signal,
+          log: (line) => {
+            if (/^validate: (base|noise|without)/.test(line) && ++finished === 3) abort.abort();
+          },
+        }),
+        (e: Error) => /cancel/i.test(e.name + e.message),
+      );
+      const resumed = await runValidate(built.msifPath, options);
+      assert.equal(resumed.diagnostics.journal?.resumedRuns, 3, 'base, noise and the first row come from the journal');
+      // The same runs, deterministic on one backend: equal to the last digit.
+      assert.deepEqual(resumed.rows.map((r) => [r.index, r.actual]), reference.rows.map((r) => [r.index, r.actual]));
+      assert.deepEqual(resumed.testLoss, reference.testLoss);
+
+      // Again: every run from the journal; a damaged entry is run again, with the same result.
+      const dir = resumed.diagnostics.journal?.dir as string;
+      const entries = (await fs.readdir(dir)).filter((f) => f.endsWith('.json')).sort();
+      assert.deepEqual(entries, ['base.json', 'noise.json', ...resumed.rows.map((r) => `without-${r.index}.json`)].sort());
+      await fs.writeFile(path.join(dir, `without-${(resumed.rows[1] as ValidateRow).index}.json`), '{"format":"msif-retrain-1","testLoss":');
+      const again = await runValidate(built.msifPath, options);
+      assert.equal(again.diagnostics.journal?.resumedRuns, 2 + options.sample - 1);
+      assert.deepEqual(again.rows.map((r) => [r.index, r.actual]), reference.rows.map((r) => [r.index, r.actual]));
+
+      // Another setting is another journal.
+      const other = await runValidate(built.msifPath, { ...options, seed: 99 });
+      assert.notEqual(other.diagnostics.journal?.dir, dir);
+      assert.equal(other.diagnostics.journal?.resumedRuns, 0);
+    } finally {
+      for (const [k, v] of [['MSIF_CACHE', saved.cache], ['MSIF_CACHE_DIR', saved.dir]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
 });

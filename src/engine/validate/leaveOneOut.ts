@@ -58,13 +58,25 @@ export interface LeaveOneOutProgress {
   readonly fraction: number;
 }
 
+/**
+ * Finished runs kept across invocations, so that a stopped check resumes where it stopped:
+ * keys `base`, `noise` and `without-<index>`. Every run is deterministic given what the
+ * journal's owner keys it by (files, settings, case, test points, seed, backend), so a
+ * stored run stands for the run.
+ */
+export interface RetrainJournal {
+  load(key: string): Promise<RetrainRun | undefined>;
+  store(key: string, run: RetrainRun): Promise<void>;
+}
+
 export interface LeaveOneOutOptions {
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: LeaveOneOutProgress) => void;
-  /** Called after each run (for logs). */
-  readonly onRun?: (label: string, run: RetrainRun) => void;
+  /** Called after each run (for logs); `resumed` when it came from the journal. */
+  readonly onRun?: (label: string, run: RetrainRun, resumed: boolean) => void;
   /** Leave-one-out runs start at the base run's end instead of the saved weights. */
   readonly startFromBase?: boolean;
+  readonly journal?: RetrainJournal;
 }
 
 export interface LeaveOneOutRow extends SampledExample {
@@ -83,6 +95,9 @@ export interface LeaveOneOutResult {
   readonly rows: LeaveOneOutRow[];
 }
 
+/** The end point of a journalled run that no later run starts from. */
+const NO_POINT: RetrainPoint = { pretrain: new Float64Array(0), finetune: new Float64Array(0) };
+
 /**
  * Retrains without each sampled example and measures the change of the summed test loss.
  *
@@ -96,7 +111,8 @@ export interface LeaveOneOutResult {
  * it only in the order in which the full-batch gradient is summed (a seeded permutation
  * of Z, so the float32 batch sums round differently); each leave-one-out run uses
  * Z \ {z} via {@link withoutExamples}, from the saved weights or (`startFromBase`) from
- * the base run's end, where its objective's minimiser is near.
+ * the base run's end, where its objective's minimiser is near. With a journal, runs it
+ * holds are not run again, and each finished run is added to it.
  */
 export async function leaveOneOut(
   problem: LeaveOneOutProblem,
@@ -109,8 +125,14 @@ export async function leaveOneOut(
   const savedTestLoss = retrainer.savedTestLoss();
   const runs = sample.length + 2;
   let runIndex = 0;
-  const runOn = async (label: string, source: ExampleSource, order?: readonly number[], from?: RetrainPoint): Promise<RetrainRun> => {
+  const runOn = async (key: string, label: string, source: ExampleSource, order?: readonly number[], from?: RetrainPoint): Promise<RetrainRun> => {
     const k = runIndex++;
+    const stored = await o.journal?.load(key);
+    if (stored) {
+      o.onRun?.(label, stored, true);
+      o.onProgress?.({ run: k, runs, label, stage: 'finetune', iteration: 0, maxIterations: 0, gradientNorm: stored.finetune.gradientNorm, fraction: (k + 1) / runs });
+      return stored;
+    }
     let set: BatchSet | undefined;
     try {
       set = await BatchSet.load(problem.pretrain.model, source, problem.batchSize, order, o.signal);
@@ -122,18 +144,20 @@ export async function leaveOneOut(
           o.onProgress?.({ run: k, runs, label, ...p, fraction: (k + within) / runs });
         },
       });
-      o.onRun?.(label, run);
+      // Only the base run's end is a later run's start: the others are kept without theirs.
+      await o.journal?.store(key, key === 'base' ? run : { ...run, end: NO_POINT });
+      o.onRun?.(label, run, false);
       return run;
     } finally {
       set?.dispose();
     }
   };
   const z = problem.pretrain.train;
-  const base = await runOn('base (nothing removed)', z);
-  const noise = await runOn('noise floor (nothing removed, permuted batches)', z, shuffledIndices(z.count, seededRandom(seed + 1)));
+  const base = await runOn('base', 'base (nothing removed)', z);
+  const noise = await runOn('noise', 'noise floor (nothing removed, permuted batches)', z, shuffledIndices(z.count, seededRandom(seed + 1)));
   const rows: LeaveOneOutRow[] = [];
   for (const e of sample) {
-    const run = await runOn(`without example ${e.index} (${e.sample})`, withoutExamples(z, [e.index]), undefined, o.startFromBase ? base.end : undefined);
+    const run = await runOn(`without-${e.index}`, `without example ${e.index} (${e.sample})`, withoutExamples(z, [e.index]), undefined, o.startFromBase ? base.end : undefined);
     rows.push({ ...e, run, actual: run.testLoss - base.testLoss });
   }
   return { savedTestLoss, base, noise, rows };
