@@ -602,8 +602,9 @@ function markdown(res: Results): string {
   if (unconverged.length > 0) {
     lines.push(
       '',
-      `Not converged: ${unconverged.join(', ')}. With the paper's finetuneDamping 1e-8 the finetuning (head) solve is not expected to converge in ${String(s.influence['cgIterations'])} CG iterations ` +
-        '(../shared/notes/influence-facts.md: true relative residual 1–4, scores of two such runs correlated r = 0.62): the timings are those of the paper\'s settings, the scores are not final.',
+      `Not converged (relative residual above cgTolerance ${String(s.influence['cgTolerance'])} after ${String(s.influence['cgIterations'])} CG iterations): ${unconverged.join(', ')}. ` +
+        'The paper\'s finetuneDamping 1e-8 leaves the finetuning (head) system badly conditioned (../shared/notes/influence-facts.md: with the plain form, true relative residual 1–4 after 100 iterations and scores of two such runs correlated r = 0.62); ' +
+        'the timings are those of the paper\'s settings, and the report of such a run says its scores are not final.',
     );
   }
   const warnings = [...new Set(res.runs.flatMap((r) => r.warnings ?? []))];
