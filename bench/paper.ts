@@ -18,7 +18,8 @@
  * validate reports; the paper's are quoted beside them.
  *
  * Options: --sample N (50; quick 6), --test-count N (1000; quick 100), --pretrain-epochs N
- * and --finetune-epochs N (10, 10; quick 2, 2), --retrain proximal|plain (validate's
+ * and --finetune-epochs N (10, 10; quick 2, 2), --polish-steps N (training.polishSteps: full-batch
+ * L-BFGS steps per stage after the epochs, toward the minimum the method assumes; 0), --retrain proximal|plain (validate's
  * default, proximal), --max-iterations K (validate's, default 200; quick 20), --cases fixed,updated, --backend B, --skip-train, --out-dir DIR
  * (bench/results), --cache-dir DIR (scratch/bench-paper), --tag T.
  * Results: bench/results/paper-<date>-<backend>[-quick][-<tag>].{json,md}, rewritten after
@@ -56,6 +57,8 @@ interface Options {
   readonly finetuneCount: number;
   readonly pretrainEpochs: number;
   readonly finetuneEpochs: number;
+  /** training.polishSteps: full-batch L-BFGS steps per stage after the epochs (0: none). */
+  readonly polishSteps: number;
   readonly retrain?: string;
   /** validate's --max-iterations (L-BFGS steps per stage and run); quick: 20. */
   readonly maxIterations?: number;
@@ -77,6 +80,7 @@ function parseOptions(argv: readonly string[]): Options {
       'test-count': { type: 'string' },
       'pretrain-epochs': { type: 'string' },
       'finetune-epochs': { type: 'string' },
+      'polish-steps': { type: 'string' },
       retrain: { type: 'string' },
       'max-iterations': { type: 'string' },
       cases: { type: 'string' },
@@ -102,6 +106,7 @@ function parseOptions(argv: readonly string[]): Options {
     finetuneCount: quick ? 500 : 5000,
     pretrainEpochs: intOption('pretrain-epochs', values['pretrain-epochs'], quick ? 2 : 10),
     finetuneEpochs: intOption('finetune-epochs', values['finetune-epochs'], quick ? 2 : 10),
+    polishSteps: intOption('polish-steps', values['polish-steps'], 0, 0),
     ...(values.retrain !== undefined ? { retrain: values.retrain } : {}),
     ...(values['max-iterations'] !== undefined || quick ? { maxIterations: intOption('max-iterations', values['max-iterations'], 20) } : {}),
     cases,
@@ -178,6 +183,11 @@ async function prepare(o: Options, rec: CaseRecord): Promise<string> {
   const made = await runNode(workspaceArgs(o, rec.workspace, rec.case), `${rec.workspace}.make.log`, childEnv(), `make ${rec.case}`);
   if (made.code !== 0) throw new Error(`makeFashionWorkspace failed (${made.stderrTail.slice(-3).join(' | ')})`);
   rec.make = { wallSeconds: round(made.wallSeconds, 1) };
+  if (o.polishSteps > 0) {
+    const c = JSON.parse(fs.readFileSync(config, 'utf8')) as { training: Record<string, unknown> };
+    c.training = { ...c.training, polishSteps: o.polishSteps };
+    fs.writeFileSync(config, JSON.stringify(c, null, 2) + '\n');
+  }
   const trained = await runNode(['bin/msif.js', 'train', '--config', config, ...backendArgs(o)], path.join(rec.workspace, 'train.log'), childEnv(), `train ${rec.case}`);
   if (trained.code !== 0) throw new Error(`msif train failed (${trained.stderrTail.slice(-3).join(' | ')})`);
   rec.train = { wallSeconds: round(trained.wallSeconds, 1), peakRssMiB: mib(trained.peakRssBytes), cpuSeconds: cpuOf(trained), cached: false };
@@ -233,7 +243,7 @@ function markdown(res: Results): string {
   lines.push(`Command: \`${res.command}\``, '');
   const p = res.protocol;
   lines.push(
-    `Protocol: pretraining on Fashion-MNIST classes 0–3 (m = ${String(p['pretrainCount'])}), finetuning on ${String(p['finetuneCount'])} images of classes 4–9, test: ${String(p['testCount'])} t10k images of classes 4–9, summed (\`--test all\`); the paper's MNIST CNN (Table A, tanh); damping 1e-2 / 1e-8, 1,000 Hessian samples, α = 0.01, 100 CG iterations; training: Adam, lr 0.001, batch 128, ${String(p['pretrainEpochs'])} + ${String(p['finetuneEpochs'])} epochs. \`msif validate --sample ${String(p['sample'])}\`: half the largest |score|, half random (seeded), each retrained without the example by deterministic full-batch L-BFGS from the saved weights.`,
+    `Protocol: pretraining on Fashion-MNIST classes 0–3 (m = ${String(p['pretrainCount'])}), finetuning on ${String(p['finetuneCount'])} images of classes 4–9, test: ${String(p['testCount'])} t10k images of classes 4–9, summed (\`--test all\`); the paper's MNIST CNN (Table A, tanh); damping 1e-2 / 1e-8, 1,000 Hessian samples, α = 0.01, 100 CG iterations; training: Adam, lr 0.001, batch 128, ${String(p['pretrainEpochs'])} + ${String(p['finetuneEpochs'])} epochs${Number(p['polishSteps'] ?? 0) > 0 ? `, then up to ${String(p['polishSteps'])} full-batch L-BFGS steps per stage (training.polishSteps)` : ''}. \`msif validate --sample ${String(p['sample'])}\`: half the largest |score|, half random (seeded), each retrained without the example by deterministic full-batch L-BFGS from the saved weights.`,
     '',
   );
   lines.push('## Pearson r of predicted (−I/m) against actual change of the test loss', '');
@@ -274,7 +284,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const backend = await resolveBackend(o);
   const started = new Date();
   const base = path.join(o.outDir, `paper-${started.toISOString().slice(0, 10)}-${String(backend['name'])}${o.quick ? '-quick' : ''}${o.tag ? `-${o.tag}` : ''}`);
-  const key = `m${o.pretrainCount}-f${o.finetuneCount}-t${o.testCount}-e${o.pretrainEpochs}.${o.finetuneEpochs}`;
+  const key = `m${o.pretrainCount}-f${o.finetuneCount}-t${o.testCount}-e${o.pretrainEpochs}.${o.finetuneEpochs}${o.polishSteps > 0 ? `-p${o.polishSteps}` : ''}`;
   const res: Results = {
     schema: 1,
     started: started.toISOString(),
@@ -283,7 +293,7 @@ async function main(argv: readonly string[]): Promise<number> {
     quick: o.quick,
     machine: machineInfo(),
     backend,
-    protocol: { pretrainCount: o.pretrainCount, finetuneCount: o.finetuneCount, testCount: o.testCount, pretrainEpochs: o.pretrainEpochs, finetuneEpochs: o.finetuneEpochs, sample: o.sample, retrain: o.retrain ?? 'validate default', maxIterations: o.maxIterations ?? 'validate default' },
+    protocol: { pretrainCount: o.pretrainCount, finetuneCount: o.finetuneCount, testCount: o.testCount, pretrainEpochs: o.pretrainEpochs, finetuneEpochs: o.finetuneEpochs, polishSteps: o.polishSteps, sample: o.sample, retrain: o.retrain ?? 'validate default', maxIterations: o.maxIterations ?? 'validate default' },
     cases: o.cases.map((c) => ({ case: c, workspace: path.join(o.cacheDir, `${c}-${key}`), status: 'pending' })),
   };
   write(res, base);

@@ -69,7 +69,17 @@ export interface TrainingSettings {
   readonly pretrainEpochs: number;
   readonly finetuneEpochs: number;
   readonly seed: number;
+  /**
+   * After each stage's epochs, at most this many full-batch L-BFGS steps on the same
+   * objective, stopping at ‖∇‖ ≤ {@link POLISH_GRADIENT_TOLERANCE} (0: none). Influence
+   * functions assume trained weights at a minimum; a few epochs of minibatch Adam leave
+   * ‖∇‖ around 0.1–1.
+   */
+  readonly polishSteps: number;
 }
+
+/** Where polishing (TrainingSettings.polishSteps) stops: the leave-one-out check's default tolerance. */
+export const POLISH_GRADIENT_TOLERANCE = 1e-6;
 
 export interface WorkspaceConfig {
   /** Absolute path of the msif.json file. */
@@ -102,6 +112,7 @@ export const DEFAULT_TRAINING: TrainingSettings = {
   pretrainEpochs: 10,
   finetuneEpochs: 10,
   seed: 0,
+  polishSteps: 0,
 };
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -177,6 +188,7 @@ export function parseWorkspaceConfig(text: string, file: string): WorkspaceConfi
     pretrainEpochs: v.integer(tr['pretrainEpochs'], 'training.pretrainEpochs', t.pretrainEpochs, 0),
     finetuneEpochs: v.integer(tr['finetuneEpochs'], 'training.finetuneEpochs', t.finetuneEpochs, 0),
     seed: v.integer(tr['seed'], 'training.seed', t.seed, 0),
+    polishSteps: v.integer(tr['polishSteps'], 'training.polishSteps', t.polishSteps, 0),
   };
 
   return { file: abs, version: 1, sharedLayers, pretrain, finetune, influence, training };

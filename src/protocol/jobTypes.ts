@@ -24,9 +24,15 @@ export interface EvaluateResult {
   readonly backend: string;
 }
 
+/** L-BFGS polishing after a stage's epochs (training.polishSteps): steps taken, why it stopped. */
+export interface PolishView {
+  readonly steps: number;
+  readonly stop: 'converged' | 'max-iterations' | 'line-search';
+}
+
 export interface TrainResult {
-  readonly pretrain: { readonly model: string; readonly finalLoss: number; readonly gradientNorm: number; readonly epochs: number };
-  readonly finetune: { readonly model: string; readonly finalLoss: number; readonly gradientNorm: number; readonly epochs: number; readonly testAccuracy: number };
+  readonly pretrain: { readonly model: string; readonly finalLoss: number; readonly gradientNorm: number; readonly epochs: number; readonly polish?: PolishView };
+  readonly finetune: { readonly model: string; readonly finalLoss: number; readonly gradientNorm: number; readonly epochs: number; readonly testAccuracy: number; readonly polish?: PolishView };
   readonly seconds: number;
   readonly backend: string;
 }

@@ -267,7 +267,10 @@ export async function runTrain(configPath: string, ctx: JobContext = {}): Promis
   try {
     const { config } = ws;
     const tr = config.training;
-    const total = Math.max(1, tr.pretrainEpochs + tr.finetuneEpochs);
+    // Progress units: one per epoch, and one per stage for polishing when asked for.
+    const polishUnit = tr.polishSteps > 0 ? 1 : 0;
+    const total = Math.max(1, tr.pretrainEpochs + tr.finetuneEpochs + 2 * polishUnit);
+    const finetuneStart = tr.pretrainEpochs + polishUnit;
     // Both stages from the saved weights; the finetuning model starts from the new W̄.
     const { pretrain: pre, finetune: fin } = await retrainBothStages(
       {
@@ -283,8 +286,16 @@ export async function runTrain(configPath: string, ctx: JobContext = {}): Promis
         onEpoch: (e) =>
           e.stage === 'pretrain'
             ? progress(ctx, 'train-pretrain', e.epoch / total, `pretraining epoch ${e.epoch}/${e.epochs}, loss ${e.loss.toFixed(4)}`)
-            : progress(ctx, 'train-finetune', (tr.pretrainEpochs + e.epoch) / total, `finetuning epoch ${e.epoch}/${e.epochs}, loss ${e.loss.toFixed(4)}`),
-        onStage: (stage, r) => ctx.log?.(`${stage === 'pretrain' ? 'pretraining' : 'finetuning'}: loss ${r.finalLoss.toFixed(5)}, gradient norm ${r.gradientNorm.toExponential(2)}`),
+            : progress(ctx, 'train-finetune', (finetuneStart + e.epoch) / total, `finetuning epoch ${e.epoch}/${e.epochs}, loss ${e.loss.toFixed(4)}`),
+        onPolish: (stage, step, steps, g) => {
+          const before = stage === 'pretrain' ? tr.pretrainEpochs : finetuneStart + tr.finetuneEpochs;
+          progress(ctx, `train-${stage}`, (before + step / steps) / total, `${stage === 'pretrain' ? 'pretraining' : 'finetuning'}: polishing step ${step}/${steps} (L-BFGS), ‖∇‖ ${g.toExponential(2)}`);
+        },
+        onStage: (stage, r) =>
+          ctx.log?.(
+            `${stage === 'pretrain' ? 'pretraining' : 'finetuning'}: loss ${r.finalLoss.toFixed(5)}, gradient norm ${r.gradientNorm.toExponential(2)}` +
+              (r.polish ? ` after ${r.polish.steps} polishing step(s) (${r.polish.stop})` : ''),
+          ),
       },
     );
 

@@ -51,6 +51,8 @@ export async function retrainBothStages(
   o: {
     readonly signal?: AbortSignal;
     readonly onEpoch?: (e: RetrainProgress) => void;
+    /** After each polishing step (training.polishSteps). */
+    readonly onPolish?: (stage: 'pretrain' | 'finetune', step: number, steps: number, gradientNorm: number) => void;
     /** After each stage, with its result (before the next starts). */
     readonly onStage?: (stage: 'pretrain' | 'finetune', result: TrainStageResult) => void;
   } = {},
@@ -63,6 +65,7 @@ export async function retrainBothStages(
     epochs: tr.pretrainEpochs,
     ...(o.signal ? { signal: o.signal } : {}),
     onEpoch: (epoch, epochs, loss) => o.onEpoch?.({ stage: 'pretrain', epoch, epochs, loss }),
+    onPolish: (step, steps, g) => o.onPolish?.('pretrain', step, steps, g),
   });
   o.onStage?.('pretrain', pre);
   // The finetuning model starts from its own start, with the retrained embedding W̄.
@@ -82,6 +85,7 @@ export async function retrainBothStages(
     ...(o.signal ? { signal: o.signal } : {}),
     ...(p.case === 'fixed' ? { frozenLayers: shared } : { proximal: { alpha: p.alpha, layers: shared, center } }),
     onEpoch: (epoch, epochs, loss) => o.onEpoch?.({ stage: 'finetune', epoch, epochs, loss }),
+    onPolish: (step, steps, g) => o.onPolish?.('finetune', step, steps, g),
   });
   o.onStage?.('finetune', fine);
   return { pretrain: pre, finetune: fine };

@@ -1,17 +1,22 @@
 /**
  * Training one stage by minibatch gradient descent (Adam or SGD), seeded and
  * deterministic for a given backend, with parameters frozen or held near a center by the
- * proximal term of Case 2.
+ * proximal term of Case 2; optionally polished by full-batch L-BFGS afterwards.
  */
 import * as tf from '@tensorflow/tfjs';
+import { POLISH_GRADIENT_TOLERANCE } from '../../common/workspaceConfig';
 import type { LossName, TrainingSettings } from '../../common/workspaceConfig';
 import { ParamBlock, accumulateGradient } from '../autodiff/hessianVectorProduct';
-import { forEachBatch } from '../batches';
+import { BatchSet, forEachBatch } from '../batches';
 import type { ExampleSource } from '../data';
 import { perExampleLoss } from '../losses';
 import type { Model } from '../model/model';
 import { seededRandom, shuffledIndices } from '../influence/sampling';
 import { norm } from '../linalg/vector';
+import { minimizeLbfgs } from '../validate/lbfgs';
+import type { LbfgsStop } from '../validate/lbfgs';
+import { lossAndGradient, setBlockValues } from '../validate/retrainStages';
+import type { ProximalTerm } from '../validate/retrainStages';
 
 export interface TrainStageOptions {
   readonly settings: TrainingSettings;
@@ -22,6 +27,13 @@ export interface TrainStageOptions {
   readonly proximal?: { readonly alpha: number; readonly layers: ReadonlySet<string>; readonly center: readonly tf.Tensor[] };
   readonly signal?: AbortSignal;
   readonly onEpoch?: (epoch: number, epochs: number, meanLoss: number) => void;
+  /** After each polishing step (settings.polishSteps). */
+  readonly onPolish?: (step: number, steps: number, gradientNorm: number) => void;
+}
+
+export interface PolishResult {
+  readonly steps: number;
+  readonly stop: LbfgsStop;
 }
 
 export interface TrainStageResult {
@@ -29,6 +41,8 @@ export interface TrainStageResult {
   /** ‖∇‖ of the full objective over the trainable weights at the end. */
   readonly gradientNorm: number;
   readonly epochs: number;
+  /** The L-BFGS steps after the epochs (settings.polishSteps), and why they stopped. */
+  readonly polish?: PolishResult;
 }
 
 /**
@@ -84,8 +98,9 @@ export async function trainStage(model: Model, loss: LossName, data: ExampleSour
     optimizer.dispose();
     for (const v of varList) v.dispose();
   }
-  // Full-batch objective and its gradient norm at the result.
   const block = new ParamBlock(model, model.paramSpecs.map((_, i) => i).filter((i) => trainable[i]));
+  const polish = o.settings.polishSteps > 0 ? await polishStage(model, loss, data, block, proximalIdx, o) : undefined;
+  // Full-batch objective and its gradient norm at the result.
   const g = new Float64Array(block.size);
   let total = 0;
   await forEachBatch(model, data, o.settings.batchSize, (b) => (total += accumulateGradient(loss, block, b, g)), o.signal);
@@ -106,5 +121,44 @@ export async function trainStage(model: Model, loss: LossName, data: ExampleSour
       }
     });
   }
-  return { finalLoss, gradientNorm: norm(mean), epochs: o.epochs };
+  return { finalLoss, gradientNorm: norm(mean), epochs: o.epochs, ...(polish ? { polish } : {}) };
+}
+
+/**
+ * Polishing: full-batch L-BFGS on the stage's objective (the mean loss over the stage's
+ * set, plus Case 2's α‖W − W̄‖²) from where the epochs ended, for at most
+ * `settings.polishSteps` steps or until ‖∇‖ ≤ POLISH_GRADIENT_TOLERANCE; the model holds
+ * the result.
+ */
+async function polishStage(model: Model, loss: LossName, data: ExampleSource, block: ParamBlock, proximalIdx: readonly number[], o: TrainStageOptions): Promise<PolishResult> {
+  const terms: ProximalTerm[] = [];
+  if (o.proximal) {
+    const positions: number[] = [];
+    const center: number[] = [];
+    proximalIdx.forEach((pi, k) => {
+      const j = block.indices.indexOf(pi);
+      const c = (o.proximal?.center[k] as tf.Tensor).dataSync();
+      if (j < 0) return; // a frozen layer is not optimised
+      const off = block.offsets[j] as number;
+      for (let i = 0; i < c.length; i++) {
+        positions.push(off + i);
+        center.push(c[i] as number);
+      }
+    });
+    terms.push({ weight: o.proximal.alpha, positions, center: Float64Array.from(center) });
+  }
+  const set = await BatchSet.load(model, data, o.settings.batchSize, undefined, o.signal);
+  try {
+    const r = await minimizeLbfgs((x) => lossAndGradient(loss, block, set, data.count, x, terms, o.signal), block.values(), {
+      gradientTolerance: POLISH_GRADIENT_TOLERANCE,
+      maxIterations: o.settings.polishSteps,
+      memory: 10,
+      ...(o.signal ? { signal: o.signal } : {}),
+      onIteration: (step, _value, gradientNorm) => o.onPolish?.(step, o.settings.polishSteps, gradientNorm),
+    });
+    setBlockValues(block, r.x);
+    return { steps: r.iterations, stop: r.stop };
+  } finally {
+    set.dispose();
+  }
 }

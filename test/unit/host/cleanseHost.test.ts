@@ -151,7 +151,7 @@ describe('cleansePanelModel', () => {
     arms: { baseline: arm('baseline', [], 0.5, 0.8), cleansed: arm('cleansed', [0, 2], 0.4, 0.9), random: [arm('random', [5, 7], 0.55, 0.7)] },
     randomSummary: { accuracyChange: { mean: -0.1, sd: 0, n: 1 }, lossChange: { mean: 0.05, sd: 0, n: 1 } },
     summary: 'text',
-    settings: { training: { optimizer: 'adam', learningRate: 0.1, batchSize: 1, pretrainEpochs: 1, finetuneEpochs: 1, seed: 0 }, randomTrials: 1, heldoutFraction: 0.2, initialization: 'saved-weights' },
+    settings: { training: { optimizer: 'adam', learningRate: 0.1, batchSize: 1, pretrainEpochs: 1, finetuneEpochs: 1, seed: 0, polishSteps: 0 }, randomTrials: 1, heldoutFraction: 0.2, initialization: 'saved-weights' },
     diagnostics: { backend: 'wasm', seconds: 3, phases: [], warnings: ['w'] },
   } satisfies CleanseReport;
 
