@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { nativeForTests, requireNative } from '../unit/native/nativeAvailable';
 import { initBackend } from '../../src/worker/backend';
 import { runTrace } from '../../src/worker/jobs';
 import { buildTinyWorkspace, type TinyKind } from '../fixtures/tinyWorkspaces';
@@ -66,10 +67,13 @@ interface Variant {
 
 const VARIANTS: Variant[] = (['mlp', 'cnn', 'embedding'] as const).flatMap((kind) => (['fixed', 'updated'] as const).map((c) => ({ kind, case: c })));
 
-for (const backend of ['wasm', 'cpu'] as const) {
-  describe(`engine vs float64 reference (${backend} backend)`, () => {
+// Every backend route, native too where its addon is built (CI builds it and requires it).
+const native = nativeForTests();
+for (const backend of ['wasm', 'cpu', 'native'] as const) {
+  describe(`engine vs float64 reference (${backend} backend)`, { skip: backend === 'native' ? native.skip ?? false : false }, () => {
     let root: string;
     before(async () => {
+      if (backend === 'native') requireNative(native);
       await initBackend(backend);
       root = await fs.mkdtemp(path.join(os.tmpdir(), 'msif-ref-'));
     });
