@@ -46,7 +46,7 @@ export function formatValidateSummary(r: ValidateReport, reportPath?: string): s
   const rt = r.settings.retrain;
   const objective = rt.objective === 'proximal' ? `proximal objective (μ_p ${rt.proximal.pretrain}, μ_f ${rt.proximal.finetune})` : 'plain objective';
   out.push(
-    `Retraining: L-BFGS from the saved weights${rt.start === 'base' ? " (leave-one-out runs from the base run's end)" : ''}, ${objective}, ‖∇‖ ≤ ${rt.gradientTolerance.toExponential(0)} or ${rt.maxIterations} steps per stage; ` +
+    `Retraining: L-BFGS from the saved weights${rt.start === 'base' ? " (leave-one-out runs from the base run's end)" : ''}, ${objective}, ‖∇‖ ≤ ${rt.gradientTolerance.toExponential(0)} (and on to 1% of its start where round-off allows) or ${rt.maxIterations} steps per stage; ` +
       `${r.rows.length + 2} runs, ${r.diagnostics.unconvergedRuns} not converged; ${r.diagnostics.seconds.toFixed(1)} s on ${r.diagnostics.backend}`,
   );
   const journal = r.diagnostics.journal;

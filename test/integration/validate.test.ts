@@ -138,6 +138,24 @@ describe('leave-one-out check against float64 retraining', () => {
     const steps = (rows: readonly ValidateRow[]): number => rows.reduce((a, r) => a + r.retrain.pretrain.iterations + r.retrain.finetune.iterations, 0);
     assert.ok(steps(fromBase.rows) < steps(fromSaved.rows), `L-BFGS steps: ${steps(fromBase.rows)} from the base run's end, ${steps(fromSaved.rows)} from the saved weights`);
   });
+  it('leave-one-out runs from the base run\'s end resolve their perturbation even when it is below the absolute tolerance', async () => {
+    const built = await buildTinyWorkspace(path.join(root, 'mlp-relative'), { kind: 'mlp', case: 'fixed', seed: 1 });
+    const run = (gradientTolerance: number) => runValidate(built.msifPath, { sample: 8, test: '0', retrain: { objective: 'proximal', gradientTolerance, maxIterations: 500, start: 'base' } });
+    const tight = await run(1e-7);
+    // A loose absolute tolerance, above −∇g(z)/m of every sampled example: only the relative
+    // rule (‖∇‖ ≤ 1% of the start) keeps a leave-one-out run from stopping where it starts.
+    const loose = await run(1e-2);
+    const scale = Math.max(...tight.rows.map((r) => Math.abs(r.actual)));
+    loose.rows.forEach((r, k) => {
+      const ref = tight.rows[k] as ValidateRow;
+      assert.equal(r.index, ref.index);
+      assert.ok(r.retrain.pretrain.iterations >= 1, `example ${r.index}: ${r.retrain.pretrain.iterations} pretraining steps from the base end (start ‖∇‖ ${r.retrain.pretrain.initialGradientNorm})`);
+      // 1% of the perturbation resolved, around a base run stopped at ‖∇‖ ≤ 1e-2 instead of 1e-7: 10% of the largest change.
+      assert.ok(Math.abs(r.actual - ref.actual) <= 0.1 * scale, `example ${r.index}: actual ${r.actual} (loose) vs ${ref.actual} (tight)`);
+    });
+    assert.ok(loose.rows.some((r) => r.retrain.pretrain.initialGradientNorm < 1e-2), 'some perturbation starts below the absolute tolerance (else this test shows nothing)');
+  });
+
   it('a stopped check resumes from its journal: finished runs are read back, the rows equal a run without it', async () => {
     const built = await buildTinyWorkspace(path.join(root, 'mlp-journal'), { kind: 'mlp', case: 'fixed', seed: 3 });
     const options = { sample: 4, test: '0', retrain: { objective: 'plain' as const, gradientTolerance: 1e-7, maxIterations: 500 } };

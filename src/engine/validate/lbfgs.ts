@@ -9,8 +9,15 @@ import { axpy, dot, norm } from '../linalg/vector';
 export type SmoothObjective = (x: Float64Array) => Promise<{ value: number; gradient: Float64Array }>;
 
 export interface LbfgsOptions {
-  /** Stop once ‖∇L‖₂ ≤ this. */
+  /** Stop once ‖∇L‖₂ ≤ this (and ≤ relativeTolerance · ‖∇L(x₀)‖, when given). */
   readonly gradientTolerance: number;
+  /**
+   * Go on until ‖∇L‖ ≤ this fraction of the starting gradient norm too (or the line search
+   * meets round-off): a start already near the minimiser (a small perturbation of a solved
+   * problem) must still be resolved, not accepted as it is because its gradient happens to
+   * be below the absolute tolerance. `converged` still means ‖∇L‖ ≤ gradientTolerance.
+   */
+  readonly relativeTolerance?: number;
   /** Stop after this many accepted steps. */
   readonly maxIterations: number;
   /** Curvature pairs kept (m of L-BFGS). Default 10. */
@@ -65,7 +72,7 @@ const C2 = 0.9;
  *
  * ## Notes
  * Deterministic: the same objective and start give the same iterates. Stops when
- * ‖∇L‖ ≤ `gradientTolerance` (converged), after `maxIterations` steps, or when no step
+ * ‖∇L‖ ≤ min(`gradientTolerance`, `relativeTolerance`·‖∇L(x₀)‖) (stop `converged`), after `maxIterations` steps, or when no step
  * along d_k, nor then along −∇L with the memory cleared, lowers L (line search failed: a
  * kink of L, or the float32 round-off of L and ∇L, is reached).
  * In the last case the best point so far is returned, flagged not converged unless its
@@ -80,12 +87,16 @@ export async function minimizeLbfgs(objective: SmoothObjective, x0: Float64Array
   if (!Number.isFinite(value)) throw new RangeError(`the objective is not finite at the start (${value})`);
   let gn = norm(gradient);
   const initialGradientNorm = gn;
+  const tolerance = Math.min(o.gradientTolerance, (o.relativeTolerance ?? Infinity) * initialGradientNorm);
   const s: Float64Array[] = [];
   const y: Float64Array[] = [];
   let iterations = 0;
   let stop: LbfgsStop = 'max-iterations';
+  // Past the absolute tolerance (going on to the relative one), ‖∇L‖ need not fall at every
+  // step: the iterate with the smallest gradient norm is the answer.
+  let best = { x: Float64Array.from(x), value, gn };
   while (true) {
-    if (gn <= o.gradientTolerance) {
+    if (gn <= tolerance) {
       stop = 'converged';
       break;
     }
@@ -132,8 +143,10 @@ export async function minimizeLbfgs(objective: SmoothObjective, x0: Float64Array
     gradient = step.gradient;
     gn = norm(gradient);
     iterations++;
+    if (gn < best.gn) best = { x: Float64Array.from(x), value, gn }; // x is updated in place (axpy)
     o.onIteration?.(iterations, value, gn);
   }
+  if (best.gn <= o.gradientTolerance && best.gn < gn) ({ x, value, gn } = best);
   return { x, value, gradientNorm: gn, initialGradientNorm, iterations, evaluations, stop, converged: gn <= o.gradientTolerance };
 }
 

@@ -21,6 +21,15 @@ import type { Model } from '../model/model';
 import { minimizeLbfgs } from './lbfgs';
 import type { LbfgsStop } from './lbfgs';
 
+/**
+ * Each stage goes on until ‖∇‖ ≤ this fraction of its starting ‖∇‖ as well (or the line
+ * search meets float32 round-off). A leave-one-out run started at the base run's end
+ * begins with the removed example's gradient alone, −∇g(z)/m, which can be below the
+ * absolute tolerance: without this it would stop at once and measure a change of 0. With
+ * it, the perturbation is resolved to about 1% where round-off allows.
+ */
+export const RELATIVE_GRADIENT_TOLERANCE = 1e-2;
+
 /** The stopping rule of every retraining run (both stages). */
 export interface RetrainSettings {
   /** Stop a stage once ‖∇‖₂ of its objective is at most this. */
@@ -204,6 +213,7 @@ export class TwoStageRetrainer {
     const st = this.settings;
     const lbfgs = (stage: RetrainProgress['stage']) => ({
       gradientTolerance: st.gradientTolerance,
+      relativeTolerance: RELATIVE_GRADIENT_TOLERANCE,
       maxIterations: st.maxIterations,
       memory: st.memory,
       signal: o.signal,

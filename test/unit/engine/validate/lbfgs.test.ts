@@ -134,6 +134,31 @@ describe('minimizeLbfgs', () => {
     assert.ok(maxAbsDiff(res.x, [1, 1]) < 1e-8, `x = ${Array.from(res.x)}`);
   });
 
+  it('with relativeTolerance, resolves a start whose gradient is already below the absolute tolerance', async () => {
+    // ½xᵀAx − bᵀx started at x* + δ with ‖Aδ‖ ≈ 1e-7 < gradientTolerance 1e-6 (a leave-one-out run from the base run's end).
+    const n = 20;
+    const a = spdMatrix(n, 7);
+    const r = seededRandom(8);
+    const b = Float64Array.from({ length: n }, () => r() - 0.5);
+    const f: SmoothObjective = async (x) => {
+      const ax = new Float64Array(n);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) ax[i] = (ax[i] as number) + (a[i * n + j] as number) * (x[j] as number);
+      let value = 0;
+      for (let i = 0; i < n; i++) value += 0.5 * (x[i] as number) * (ax[i] as number) - (b[i] as number) * (x[i] as number);
+      return { value, gradient: ax.map((v, i) => v - (b[i] as number)) };
+    };
+    const xStar = gaussSolve(a, b);
+    const start = xStar.map((v) => v + 2e-9 * (r() - 0.5));
+    const plain = await minimizeLbfgs(f, start, { gradientTolerance: 1e-6, maxIterations: 100 });
+    assert.equal(plain.iterations, 0, 'the absolute rule alone accepts the start');
+    const relative = await minimizeLbfgs(f, start, { gradientTolerance: 1e-6, relativeTolerance: 1e-2, maxIterations: 100 });
+    assert.ok(relative.iterations >= 1);
+    assert.equal(relative.converged, true);
+    assert.ok(relative.gradientNorm <= 1e-2 * relative.initialGradientNorm, `‖∇‖ ${relative.gradientNorm} from ${relative.initialGradientNorm}`);
+    // ‖x − x*‖ ≤ ‖∇‖ / λ_min(A) = ‖∇‖: within 1% of the start's gradient.
+    assert.ok(maxAbsDiff(relative.x, xStar) <= relative.gradientNorm, `max |x − x*| = ${maxAbsDiff(relative.x, xStar)}`);
+  });
+
   it('is deterministic and reports progress once per step', async () => {
     const f: SmoothObjective = async (x) => ({ value: Math.cosh(x[0] as number) + (x[1] as number) ** 4, gradient: Float64Array.from([Math.sinh(x[0] as number), 4 * (x[1] as number) ** 3]) });
     const seen: number[] = [];
