@@ -22,8 +22,9 @@ import { minimizeLbfgs } from './lbfgs';
 import type { LbfgsStop } from './lbfgs';
 
 /**
- * Each stage goes on until ‖∇‖ ≤ this fraction of its starting ‖∇‖ as well (or the line
- * search meets float32 round-off). A leave-one-out run started at the base run's end
+ * A run started elsewhere than the saved weights (`from`) goes on in each stage until
+ * ‖∇‖ ≤ this fraction of its starting ‖∇‖ as well (or the line search meets float32
+ * round-off). A leave-one-out run started at the base run's end
  * begins with the removed example's gradient alone, −∇g(z)/m, which can be below the
  * absolute tolerance: without this it would stop at once and measure a change of 0. With
  * it, the perturbation is resolved to about 1% where round-off allows.
@@ -213,7 +214,8 @@ export class TwoStageRetrainer {
     const st = this.settings;
     const lbfgs = (stage: RetrainProgress['stage']) => ({
       gradientTolerance: st.gradientTolerance,
-      relativeTolerance: RELATIVE_GRADIENT_TOLERANCE,
+      // Only a warm start (a leave-one-out run from the base run's end) is a small perturbation to resolve.
+      ...(o.from ? { relativeTolerance: RELATIVE_GRADIENT_TOLERANCE } : {}),
       maxIterations: st.maxIterations,
       memory: st.memory,
       signal: o.signal,
