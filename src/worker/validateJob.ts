@@ -14,7 +14,7 @@ import { influenceScores } from '../engine/influence/influenceScores';
 import { seededRandom } from '../engine/influence/sampling';
 import { correlationsBySample, leaveOneOut, noiseFloor, sampleForValidation } from '../engine/validate/leaveOneOut';
 import type { CorrelationsBySample, SampleCorrelation } from '../engine/validate/leaveOneOut';
-import { RELATIVE_GRADIENT_TOLERANCE } from '../engine/validate/retrainStages';
+import { RETRAIN_RULES_VERSION } from '../engine/validate/retrainStages';
 import type { RetrainRun, StageRun } from '../engine/validate/retrainStages';
 import { DEFAULT_RETRAIN_OPTIONS } from '../protocol/validateReport';
 import type { CorrelationSet, RetrainOptions, RetrainRunView, ValidateOptions, ValidateReport, ValidateRow } from '../protocol/validateReport';
@@ -87,7 +87,7 @@ export async function runValidate(configPath: string, options: ValidateOptions, 
       const journalRoot = ihvpCacheDir();
       const journalDir = journalRoot === undefined
         ? undefined
-        : path.join(journalRoot, `validate-${await ihvpCacheKey({ config, case: kase, settings: { kind: 'validate', influence: settings, retrain: retrainOptions, relativeTolerance: RELATIVE_GRADIENT_TOLERANCE, proximal, seed }, identityHessians: false, test: testIndices, backend: tf.getBackend() }, ctx.signal)}`);
+        : path.join(journalRoot, `validate-${await ihvpCacheKey({ config, case: kase, settings: { kind: 'validate', influence: settings, retrain: retrainOptions, rules: RETRAIN_RULES_VERSION, proximal, seed }, identityHessians: false, test: testIndices, backend: tf.getBackend() }, ctx.signal)}`);
       let resumedRuns = 0;
       ctx.log?.(`validate: ${sample.length} examples, ${sample.length + 2} retraining runs of both stages (L-BFGS, ${retrainOptions.objective} objective)`);
       const loo = await leaveOneOut(

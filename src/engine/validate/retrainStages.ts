@@ -31,6 +31,9 @@ import type { LbfgsStop } from './lbfgs';
  */
 export const RELATIVE_GRADIENT_TOLERANCE = 1e-2;
 
+/** Bumped whenever a change here changes what a retraining run computes (journals key on it). */
+export const RETRAIN_RULES_VERSION = 2;
+
 /** The stopping rule of every retraining run (both stages). */
 export interface RetrainSettings {
   /** Stop a stage once ‖∇‖₂ of its objective is at most this. */
