@@ -19,7 +19,7 @@
  *
  * Options: --sample N (50; quick 6), --test-count N (1000; quick 100), --pretrain-epochs N
  * and --finetune-epochs N (10, 10; quick 2, 2), --polish-steps N (training.polishSteps: full-batch
- * L-BFGS steps per stage after the epochs, toward the minimum the method assumes; 0), --retrain proximal|plain (validate's
+ * L-BFGS steps per stage after the epochs, toward the minimum the method assumes; 0), --retrain response|proximal|plain (validate's
  * default, proximal), --max-iterations K (validate's, default 200; quick 20), --cases fixed,updated, --backend B, --skip-train, --out-dir DIR
  * (bench/results), --cache-dir DIR (scratch/bench-paper), --tag T.
  * Results: bench/results/paper-<date>-<backend>[-quick][-<tag>].{json,md}, rewritten after
@@ -97,7 +97,7 @@ function parseOptions(argv: readonly string[]): Options {
     if (!found) throw new Error(`--cases ${values.cases}: expected fixed and/or updated`);
     return found;
   });
-  if (values.retrain !== undefined && values.retrain !== 'proximal' && values.retrain !== 'plain') throw new Error(`--retrain ${values.retrain}: expected proximal or plain`);
+  if (values.retrain !== undefined && !['response', 'proximal', 'plain'].includes(values.retrain)) throw new Error(`--retrain ${values.retrain}: expected response, proximal or plain`);
   return {
     quick,
     sample: intOption('sample', values.sample, quick ? 6 : 50),

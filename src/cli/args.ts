@@ -55,7 +55,7 @@ Usage:
                 [--cache on|off]
   msif train    --config msif.json [--backend B]
   msif validate --config msif.json --sample N [--test T] [--case fixed|updated]
-                [--seed S] [--retrain proximal|plain] [--start base|saved] [--tolerance G]
+                [--seed S] [--retrain response|proximal|plain] [--start base|saved] [--tolerance G]
                 [--max-iterations K] [--out report.json] [--backend B]
   msif cleanse  --config msif.json --percent P [--by heldout|test] [--heldout-fraction F]
                 [--case fixed|updated] [--random-trials K] [--seed S]
@@ -92,9 +92,12 @@ Options:
   --sample N      validate: how many pretraining examples to retrain without; its --test
                   defaults to all, its --seed (default influence.seed) seeds the random
                   half, the random-score baseline and the noise-floor run
-  --retrain R     validate: "proximal" (default: each stage's objective plus
-                  (λ/2)‖θ − θ_saved‖², λ its influence damping: the response the damped
-                  influence function estimates) or "plain" (true leave-one-out)
+  --retrain R     validate: "response" (default: each stage's objective plus
+                  (λ/2)‖θ − θ_saved‖², λ its influence damping, minus its gradient at the
+                  saved weights, which are then its exact minimiser: the damped response
+                  the influence function estimates, also for a model not trained to a
+                  stationary point), "proximal" (the same without the gradient term: from
+                  a base run's minimiser) or "plain" (true leave-one-out)
   --tolerance G   validate: retraining stops at ‖∇‖ ≤ G (default ${DEFAULT_RETRAIN_OPTIONS.gradientTolerance.toExponential(0)})
   --max-iterations K  validate: or after K L-BFGS steps per stage (default ${DEFAULT_RETRAIN_OPTIONS.maxIterations})
   --start S       validate: where each leave-one-out run starts: "base" (default: the end

@@ -4,6 +4,7 @@
  * with Pearson's r goes to stdout with `--out`, and to stderr without it, so that the
  * terminal shows it either way.
  */
+import { retrainObjectiveText } from '../protocol/retrainObjectiveText';
 import type { CorrelationSet, CorrelationView, ValidateReport } from '../protocol/validateReport';
 import { initBackend } from '../worker/backend';
 import type { JobContext } from '../worker/jobs';
@@ -44,7 +45,7 @@ export function formatValidateSummary(r: ValidateReport, reportPath?: string): s
     `${r.rows.length} of ${r.pretrainCount} pretraining examples retrained without: ${r.sample.top} of largest |score|, ${r.sample.random} random (seed ${r.sample.seed})`,
   );
   const rt = r.settings.retrain;
-  const objective = rt.objective === 'proximal' ? `proximal objective (μ_p ${rt.proximal.pretrain}, μ_f ${rt.proximal.finetune})` : 'plain objective';
+  const objective = retrainObjectiveText(rt);
   out.push(
     `Retraining: L-BFGS from the saved weights${rt.start === 'base' ? " (leave-one-out runs from the base run's end)" : ''}, ${objective}, ‖∇‖ ≤ ${rt.gradientTolerance.toExponential(0)} (and on to 1% of its start where round-off allows) or ${rt.maxIterations} steps per stage; ` +
       `${r.rows.length + 2} runs, ${r.diagnostics.unconvergedRuns} not converged; ${r.diagnostics.seconds.toFixed(1)} s on ${r.diagnostics.backend}`,

@@ -12,15 +12,21 @@ import type { TestPointSummary, TraceReport } from './report';
 
 /**
  * What each retraining run minimises, from the saved weights:
+ * - `response` (default): `proximal`, anchored at the saved weights — each stage's
+ *   gradient there is subtracted (a linear term), so that the saved weights are the exact
+ *   minimiser with nothing removed, whether or not training reached a stationary point.
+ *   Removing z then starts every run with −∇g(z)/m alone: the damped response at the
+ *   weights the influence function is computed at (in parameter space, Bae et al. 2022's
+ *   proximal Bregman response); the base run takes no step;
  * - `proximal`: each stage's objective plus (μ/2)‖θ − θ_saved‖² with μ the stage's
  *   influence damping λ; its first-order response to removing z is exactly what the
- *   damped influence function computes, and it has a minimiser even where the plain
- *   objective has none (separable pretraining data drive the weights to infinity);
+ *   damped influence function computes at its minimiser, and it has a minimiser even where
+ *   the plain objective has none (separable pretraining data drive the weights to infinity);
  * - `plain`: the objectives of contract §1 as they are (true leave-one-out retraining).
  */
-export type RetrainObjective = 'proximal' | 'plain';
+export type RetrainObjective = 'response' | 'proximal' | 'plain';
 
-export const RETRAIN_OBJECTIVES: readonly RetrainObjective[] = ['proximal', 'plain'];
+export const RETRAIN_OBJECTIVES: readonly RetrainObjective[] = ['response', 'proximal', 'plain'];
 
 /** The retraining's stopping rule and objective. */
 export interface RetrainOptions {
@@ -43,7 +49,7 @@ export interface RetrainOptions {
 export type RetrainStart = 'base' | 'saved';
 export const RETRAIN_STARTS: readonly RetrainStart[] = ['base', 'saved'];
 
-export const DEFAULT_RETRAIN_OPTIONS: RetrainOptions = { objective: 'proximal', gradientTolerance: 1e-6, maxIterations: 200, memory: 10, start: 'base' };
+export const DEFAULT_RETRAIN_OPTIONS: RetrainOptions = { objective: 'response', gradientTolerance: 1e-6, maxIterations: 200, memory: 10, start: 'base' };
 
 export interface ValidateOptions {
   /** N: how many pretraining examples to retrain without (⌊N/2⌋ top-|score|, the rest random). */

@@ -16,7 +16,7 @@ import type { RetrainRun, StageRun } from '../engine/validate/retrainStages';
 import { base64ToF64, diskEntry, f64ToBase64 } from './ihvpCache';
 import type { CacheEvent } from './ihvpCache';
 
-const FORMAT = 'msif-retrain-1';
+const FORMAT = 'msif-retrain-2';
 
 /** The journal in `dir` (a directory of its own per key); `onEvent` hears reads and writes. */
 export function diskRetrainJournal(dir: string, onEvent?: (event: CacheEvent, detail: string) => void): RetrainJournal {
@@ -34,6 +34,7 @@ function encodeRun(r: RetrainRun): string {
   return JSON.stringify({
     format: FORMAT,
     testLoss: r.testLoss,
+    testLossChange: r.testLossChange,
     pretrain: r.pretrain,
     finetune: r.finetune,
     end: { pretrain: f64ToBase64(r.end.pretrain), finetune: f64ToBase64(r.end.finetune) },
@@ -44,11 +45,11 @@ function decodeRun(text: string): RetrainRun | undefined {
   try {
     const o = JSON.parse(text) as Record<string, unknown>;
     const end = o['end'] as { pretrain?: unknown; finetune?: unknown } | undefined;
-    if (o['format'] !== FORMAT || typeof o['testLoss'] !== 'number' || typeof end?.pretrain !== 'string' || typeof end.finetune !== 'string') return undefined;
+    if (o['format'] !== FORMAT || typeof o['testLoss'] !== 'number' || typeof o['testLossChange'] !== 'number' || typeof end?.pretrain !== 'string' || typeof end.finetune !== 'string') return undefined;
     const pretrain = stageRun(o['pretrain']);
     const finetune = stageRun(o['finetune']);
     if (!pretrain || !finetune) return undefined;
-    return { testLoss: o['testLoss'], pretrain, finetune, end: { pretrain: base64ToF64(end.pretrain), finetune: base64ToF64(end.finetune) } };
+    return { testLoss: o['testLoss'], testLossChange: o['testLossChange'], pretrain, finetune, end: { pretrain: base64ToF64(end.pretrain), finetune: base64ToF64(end.finetune) } };
   } catch {
     return undefined;
   }

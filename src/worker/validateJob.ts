@@ -16,7 +16,7 @@ import { correlationsBySample, leaveOneOut, noiseFloor, sampleForValidation } fr
 import type { CorrelationsBySample, SampleCorrelation } from '../engine/validate/leaveOneOut';
 import { RETRAIN_RULES_VERSION } from '../engine/validate/retrainStages';
 import type { RetrainRun, StageRun } from '../engine/validate/retrainStages';
-import { DEFAULT_RETRAIN_OPTIONS } from '../protocol/validateReport';
+import { DEFAULT_RETRAIN_OPTIONS, RETRAIN_OBJECTIVES } from '../protocol/validateReport';
 import type { CorrelationSet, RetrainOptions, RetrainRunView, ValidateOptions, ValidateReport, ValidateRow } from '../protocol/validateReport';
 import { loadWorkspace, runTrace } from './jobs';
 import type { JobContext } from './jobs';
@@ -79,9 +79,10 @@ export async function runValidate(configPath: string, options: ValidateOptions, 
       endPhase('identity');
 
       const sample = sampleForValidation(trace.scores, options.sample, seed);
-      const proximal = retrainOptions.objective === 'proximal' ? { pretrain: settings.pretrainDamping, finetune: settings.finetuneDamping } : { pretrain: 0, finetune: 0 };
-      if (retrainOptions.objective === 'proximal' && settings.dampingForm === 'squared') {
-        warnings.push('The proximal retraining objective matches the plain damping form (H + λI)⁻¹; these scores use the squared form (H² + λI)⁻¹H, which estimates something else (see influence-facts).');
+      const damped = retrainOptions.objective !== 'plain';
+      const proximal = damped ? { pretrain: settings.pretrainDamping, finetune: settings.finetuneDamping } : { pretrain: 0, finetune: 0 };
+      if (damped && settings.dampingForm === 'squared') {
+        warnings.push(`The ${retrainOptions.objective} retraining objective matches the plain damping form (H + λI)⁻¹; these scores use the squared form (H² + λI)⁻¹H, which estimates something else (see influence-facts).`);
       }
       finetuneSet = await BatchSet.load(ws.finetuneModel, ws.finetuneTrain, settings.batchSize, undefined, ctx.signal);
       const journalRoot = ihvpCacheDir();
@@ -101,7 +102,7 @@ export async function runValidate(configPath: string, options: ValidateOptions, 
           batchSize: settings.batchSize,
         },
         sample,
-        { gradientTolerance: retrainOptions.gradientTolerance, maxIterations: retrainOptions.maxIterations, memory: retrainOptions.memory, proximal },
+        { gradientTolerance: retrainOptions.gradientTolerance, maxIterations: retrainOptions.maxIterations, memory: retrainOptions.memory, proximal, anchored: retrainOptions.objective === 'response' },
         seed,
         {
           signal: ctx.signal,
@@ -214,7 +215,7 @@ function validateWarnings(
     out.push(
       `${unconverged.length} of ${runCount} retraining runs stopped before ‖∇‖ ≤ ${o.gradientTolerance.toExponential(0)} (largest final ‖∇‖ ${worst.toExponential(2)}; ` +
         `${o.maxIterations} L-BFGS steps at most): the actual changes include optimizer error.` +
-        (o.objective === 'plain' ? ' The plain objective may have no minimiser (separable data); try the proximal objective.' : ''),
+        (o.objective === 'plain' ? ' The plain objective may have no minimiser (separable data); try the response or proximal objective.' : ''),
     );
   }
   if (floor.comparable.top || floor.comparable.random || floor.comparable.all) {
@@ -237,7 +238,7 @@ function checkRetrainOptions(o: RetrainOptions): RetrainOptions {
   if (!(o.gradientTolerance > 0)) throw new MsifError('usage', `the retraining tolerance is ${o.gradientTolerance}`, { field: '--tolerance', expected: 'a number > 0' });
   if (!Number.isInteger(o.maxIterations) || o.maxIterations < 1) throw new MsifError('usage', `the retraining step limit is ${o.maxIterations}`, { field: '--max-iterations', expected: 'an integer ≥ 1' });
   if (!Number.isInteger(o.memory) || o.memory < 1) throw new MsifError('usage', `the L-BFGS memory is ${o.memory}`, { expected: 'an integer ≥ 1' });
-  if (o.objective !== 'proximal' && o.objective !== 'plain') throw new MsifError('usage', `the retraining objective is '${String(o.objective)}'`, { field: '--retrain', expected: 'proximal or plain' });
+  if (!RETRAIN_OBJECTIVES.includes(o.objective)) throw new MsifError('usage', `the retraining objective is '${String(o.objective)}'`, { field: '--retrain', expected: RETRAIN_OBJECTIVES.join(', ') });
   if (o.start !== 'base' && o.start !== 'saved') throw new MsifError('usage', `the retraining start is '${String(o.start)}'`, { field: '--start', expected: 'base or saved' });
   return o;
 }

@@ -12,6 +12,10 @@
  * - Pearson r on the random half: 0.9997 (mlp, Case 1, plain) and 0.9999 (cnn, Case 2,
  *   proximal λ = 0.01) measured: asserted ≥ 0.99. The identity-Hessian baseline gave
  *   r = −0.10 on the same random half (asserted < 0.9).
+ * - `response` objective, weights moved off the minimum: actual ΔL within 1.6e-5 (Case 1)
+ *   and 2.7e-4 (Case 2) relative of the float64 anchored re-solve, asserted at 2e-3; the
+ *   same re-solve without the anchor differs by 7e-4 to 0.36, so the assertion tells the
+ *   two objectives apart. r(random) 0.9995 and 0.99994.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -38,6 +42,33 @@ function assertSampleShape(r: ValidateReport, n: number): void {
   assert.ok(random.every((x) => Math.abs(x.score) <= minTop), 'top rows have the largest |score|');
   assert.equal(new Set(r.rows.map((x) => x.index)).size, n, 'no example twice');
   for (const x of r.rows) assert.equal(x.predicted, -x.score / r.pretrainCount);
+}
+
+/**
+ * Adds seeded uniform noise of ± `amplitude` to the weights of one stage's saved model
+ * (float32, one bin file per group), all of them or (`headOnly`) those outside the shared
+ * layers W, which keeps a Case 1 pair consistent (the finetuned W is the pretrained W̄).
+ */
+async function perturbWeights(msifPath: string, stage: 'pretrain' | 'finetune', amplitude: number, seed: number, headOnly = false): Promise<void> {
+  const config = JSON.parse(await fs.readFile(msifPath, 'utf8')) as Record<typeof stage, { model: string }> & { sharedLayers: string[] };
+  const modelJson = path.join(path.dirname(msifPath), config[stage].model);
+  const manifest = JSON.parse(await fs.readFile(modelJson, 'utf8')) as { weightsManifest: { paths: string[]; weights: { name: string; shape: number[] }[] }[] };
+  const r = seededRandom(seed);
+  for (const group of manifest.weightsManifest) {
+    assert.equal(group.paths.length, 1, 'one file per weight group');
+    const bin = path.join(path.dirname(modelJson), group.paths[0] as string);
+    const bytes = await fs.readFile(bin);
+    const w = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+    let offset = 0;
+    for (const spec of group.weights) {
+      const size = spec.shape.reduce((a, b) => a * b, 1);
+      const shared = config.sharedLayers.includes(spec.name.split('/')[0] as string);
+      if (!(headOnly && shared)) for (let i = offset; i < offset + size; i++) w[i] = (w[i] as number) + amplitude * (r() * 2 - 1);
+      offset += size;
+    }
+    assert.equal(offset, w.length);
+    await fs.writeFile(bin, Buffer.from(w.buffer));
+  }
 }
 
 const relErr = (a: number, b: number): number => Math.abs(a - b) / Math.abs(b);
@@ -104,22 +135,46 @@ describe('leave-one-out check against float64 retraining', () => {
     assert.ok((report.correlations.influence.random.pearson ?? -1) >= 0.99, `r(random) = ${report.correlations.influence.random.pearson}`);
   });
 
+  for (const kase of ['fixed', 'updated'] as const) {
+    it(`response objective (mlp, Case ${kase === 'fixed' ? 1 : 2}, weights off the minimum): the base run takes no step; actual ΔL matches the float64 anchored re-solve`, async () => {
+      const built = await buildTinyWorkspace(path.join(root, `mlp-response-${kase}`), { kind: 'mlp', case: kase, seed: 1 });
+      // Not a stationary point of either stage: the response is taken at the weights as they are.
+      // In Case 1 the heads only: the finetuned W must stay the pretrained W̄.
+      await perturbWeights(built.msifPath, 'pretrain', 0.02, 11, kase === 'fixed');
+      await perturbWeights(built.msifPath, 'finetune', 0.02, 12, kase === 'fixed');
+      const lambda = 0.01;
+      const report = await runValidate(built.msifPath, {
+        sample: 8,
+        test: '0',
+        overrides: { pretrainDamping: lambda, finetuneDamping: lambda },
+        retrain: { gradientTolerance: 1e-7, maxIterations: 500 },
+      });
+      assertSampleShape(report, 8);
+      assert.equal(report.settings.retrain.objective, 'response', 'the default objective');
+      assert.deepEqual(report.settings.retrain.proximal, { pretrain: lambda, finetune: lambda });
+      assert.equal(report.diagnostics.unconvergedRuns, 0, JSON.stringify(report.diagnostics.warnings));
+      // Anchored: the saved weights are the minimiser with nothing removed, to the last bit.
+      const base = report.retrain.base;
+      assert.equal(base.pretrain.iterations + base.finetune.iterations, 0);
+      assert.equal(base.pretrain.initialGradientNorm, 0);
+      assert.equal(report.testLoss.base, report.testLoss.saved);
+
+      const ws = loadReferenceWorkspace(built.msifPath);
+      const m = ws.pretrain.train.length;
+      const options = { testIndices: [0], case: kase, alpha: ws.alpha, pretrainProximal: lambda, finetuneProximal: lambda, anchored: true };
+      const saved = proximalRetrainedTestLoss(ws, { ...options, pretrainIndex: 0, epsilon: 0 });
+      for (const row of [report.rows[0], report.rows[1], report.rows[7]] as ValidateRow[]) {
+        const ref = proximalRetrainedTestLoss(ws, { ...options, pretrainIndex: row.index, epsilon: -1 / m }) - saved;
+        assert.ok(relErr(row.actual, ref) <= 2e-3, `example ${row.index} (${row.sample}): engine ΔL ${row.actual}, float64 ${ref}`);
+      }
+      assert.ok((report.correlations.influence.random.pearson ?? -1) >= 0.99, `r(random) = ${report.correlations.influence.random.pearson}`);
+    });
+  }
+
   it('leave-one-out runs started at the base run\'s end reach the same changes in fewer steps', async () => {
     const built = await buildTinyWorkspace(path.join(root, 'mlp-start'), { kind: 'mlp', case: 'fixed', seed: 1 });
-    // Saved weights off the minimum (as after a few epochs of training): seeded noise on
-    // every pretraining weight, so that the base run has somewhere to go.
-    const modelJson = path.join(path.dirname(built.msifPath), (JSON.parse(await fs.readFile(built.msifPath, 'utf8')) as { pretrain: { model: string } }).pretrain.model);
-    const manifest = JSON.parse(await fs.readFile(modelJson, 'utf8')) as { weightsManifest: { paths: string[] }[] };
-    for (const group of manifest.weightsManifest) {
-      for (const file of group.paths) {
-        const bin = path.join(path.dirname(modelJson), file);
-        const bytes = await fs.readFile(bin);
-        const w = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
-        const r = seededRandom(5);
-        for (let i = 0; i < w.length; i++) w[i] = (w[i] as number) + 0.05 * (r() * 2 - 1);
-        await fs.writeFile(bin, Buffer.from(w.buffer));
-      }
-    }
+    // Saved weights off the minimum (as after a few epochs of training), so that the base run has somewhere to go.
+    await perturbWeights(built.msifPath, 'pretrain', 0.05, 5);
     const run = (start: 'base' | 'saved') => runValidate(built.msifPath, { sample: 6, test: '0', retrain: { objective: 'plain', gradientTolerance: 1e-7, maxIterations: 500, start } });
     const fromBase = await run('base');
     const fromSaved = await run('saved');

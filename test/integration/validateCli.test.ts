@@ -77,7 +77,7 @@ describe('msif validate', () => {
     assertWellFormed(report, 4);
     assert.equal(report.pretrainCount, 2000);
     assert.equal(report.test.length, 100, 'default --test all');
-    assert.equal(report.settings.retrain.objective, 'proximal');
+    assert.equal(report.settings.retrain.objective, 'response');
     assert.deepEqual(report.settings.retrain.proximal, { pretrain: 0.03, finetune: 0.001 }, "the example's dampings");
     assert.ok(report.diagnostics.warnings.some((w) => /retraining runs stopped before/.test(w)));
     assert.match(run.stdout, /^influence \(−I\/m\) /m);

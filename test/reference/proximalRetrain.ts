@@ -7,7 +7,7 @@
 import { gather } from './denseLinearAlgebra';
 import type { Evaluation } from './float64Net';
 import type { ReferenceWorkspace } from './referenceWorkspace';
-import { newtonMinimize, type NewtonOptions } from './retrain';
+import { newtonMinimize, type NewtonOptions, type Objective } from './retrain';
 
 /** Adds (μ/2)‖x − c‖² (on the listed positions of x, or all) to an evaluation. */
 function withProximal(e: Evaluation, x: Float64Array, mu: number, center: Float64Array, positions?: readonly number[]): Evaluation {
@@ -25,6 +25,22 @@ function withProximal(e: Evaluation, x: Float64Array, mu: number, center: Float6
   return { ...e, value };
 }
 
+/**
+ * The objective minus gᵀ(x − c), g the gradient of `anchor` (the same objective with
+ * nothing removed) at c: c is then a stationary point of `anchor` (the `response`
+ * objective's anchor at the saved weights). `objective` itself when `on` is false.
+ */
+function anchoredAt(objective: Objective, anchor: Objective, center: Float64Array, on: boolean): Objective {
+  if (!on) return objective;
+  const g = anchor(center, 2).gradient as Float64Array;
+  return (x, order) => {
+    const e = objective(x, order);
+    let value = e.value;
+    for (let i = 0; i < x.length; i++) value -= (g[i] as number) * ((x[i] as number) - (center[i] as number));
+    return { ...e, value, ...(e.gradient ? { gradient: e.gradient.map((v, i) => v - (g[i] as number)) } : {}) };
+  };
+}
+
 export interface ProximalRetrainOptions extends NewtonOptions {
   /** The pretraining example whose weight changes by `epsilon` (−1/m removes it). */
   readonly pretrainIndex: number;
@@ -35,6 +51,8 @@ export interface ProximalRetrainOptions extends NewtonOptions {
   /** μ_p, μ_f: (μ/2)‖θ − θ_saved‖² on each stage (0: plain retraining). */
   readonly pretrainProximal: number;
   readonly finetuneProximal: number;
+  /** Subtract each stage's gradient at the saved weights (with nothing removed, W = W̄): the `response` objective. */
+  readonly anchored?: boolean;
 }
 
 /**
@@ -45,13 +63,14 @@ export interface ProximalRetrainOptions extends NewtonOptions {
 export function proximalRetrainedTestLoss(ws: ReferenceWorkspace, o: ProximalRetrainOptions): number {
   const { pretrain, finetune } = ws;
   const m = pretrain.train.length;
-  const weights = new Float64Array(m).fill(1 / m);
+  const anchored = o.anchored === true;
+  const pretrainObjective = (weights: Float64Array): Objective => (x, order) =>
+    withProximal(pretrain.net.evaluate(x, pretrain.train, order, weights), x, o.pretrainProximal, pretrain.savedParams);
+  const unperturbed = new Float64Array(m).fill(1 / m);
+  const weights = Float64Array.from(unperturbed);
   weights[o.pretrainIndex] = (weights[o.pretrainIndex] as number) + o.epsilon;
-  const pre = newtonMinimize(
-    (x, order) => withProximal(pretrain.net.evaluate(x, pretrain.train, order, weights), x, o.pretrainProximal, pretrain.savedParams),
-    pretrain.savedParams,
-    o,
-  );
+  const pre = newtonMinimize(anchoredAt(pretrainObjective(weights), pretrainObjective(unperturbed), pretrain.savedParams, anchored), pretrain.savedParams, o);
+  const wBarSaved = gather(pretrain.savedParams, ws.sharedInPretrain);
   const wBar = gather(pre.params, ws.sharedInPretrain);
   const saved = finetune.savedParams;
   let params: Float64Array;
@@ -59,35 +78,31 @@ export function proximalRetrainedTestLoss(ws: ReferenceWorkspace, o: ProximalRet
     const theta = ws.otherInFinetune;
     const full = Float64Array.from(saved);
     ws.sharedInFinetune.forEach((p, i) => (full[p] = wBar[i] as number));
-    const embed = (sub: Float64Array): Float64Array => {
-      theta.forEach((p, i) => (full[p] = sub[i] as number));
-      return full;
-    };
     const P = finetune.net.paramCount;
     const k = theta.length;
-    const fin = newtonMinimize(
-      (sub, order) => {
-        const e = finetune.net.evaluate(embed(sub), finetune.train, order);
+    // F(W, Θ) over Θ with W given, plus the proximal term on Θ.
+    const thetaObjective = (w: Float64Array): Objective => {
+      const at = Float64Array.from(saved);
+      ws.sharedInFinetune.forEach((p, i) => (at[p] = w[i] as number));
+      return (sub, order) => {
+        theta.forEach((p, i) => (at[p] = sub[i] as number));
+        const e = finetune.net.evaluate(at, finetune.train, order);
         const h = e.hessian;
         const hs = h ? new Float64Array(k * k) : undefined;
         if (h && hs) theta.forEach((r, i) => theta.forEach((c, j) => (hs[i * k + j] = h[r * P + c] as number)));
         const reduced: Evaluation = { value: e.value, ...(e.gradient ? { gradient: gather(e.gradient, theta) } : {}), ...(hs ? { hessian: hs } : {}) };
         return withProximal(reduced, sub, o.finetuneProximal, gather(saved, theta));
-      },
-      gather(saved, theta),
-      o,
-    );
-    params = Float64Array.from(embed(fin.params));
+      };
+    };
+    const thetaSaved = gather(saved, theta);
+    const fin = newtonMinimize(anchoredAt(thetaObjective(wBar), thetaObjective(wBarSaved), thetaSaved, anchored), thetaSaved, o);
+    theta.forEach((p, i) => (full[p] = fin.params[i] as number));
+    params = full;
   } else {
-    params = newtonMinimize(
-      (x, order) => {
-        const e = finetune.net.evaluate(x, finetune.train, order);
-        // α‖W − W̄′‖² is (μ/2)‖…‖² with μ = 2α.
-        return withProximal(withProximal(e, x, 2 * o.alpha, wBar, ws.sharedInFinetune), x, o.finetuneProximal, saved);
-      },
-      saved,
-      o,
-    ).params;
+    // α‖W − W̄′‖² is (μ/2)‖…‖² with μ = 2α.
+    const surrogate = (w: Float64Array): Objective => (x, order) =>
+      withProximal(withProximal(finetune.net.evaluate(x, finetune.train, order), x, 2 * o.alpha, w, ws.sharedInFinetune), x, o.finetuneProximal, saved);
+    params = newtonMinimize(anchoredAt(surrogate(wBar), surrogate(wBarSaved), saved, anchored), saved, o).params;
   }
   let loss = 0;
   for (const t of o.testIndices) {

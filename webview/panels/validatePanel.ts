@@ -6,6 +6,7 @@
  * warnings and the rows. A point or row opens its example.
  */
 import { OpenExampleCommand } from '../../src/protocol/webviewProtocol';
+import { retrainObjectiveText } from '../../src/protocol/retrainObjectiveText';
 import type { CorrelationCell, CorrelationRowView, ValidatePanelModel, ValidateRowView } from '../../src/protocol/webviewProtocol';
 import type { PanelContext } from '../app';
 import { checkbox, tag } from '../components/toolkit';
@@ -100,10 +101,7 @@ export function validatePanel(model: ValidatePanelModel, ctx: PanelContext): HTM
   const open = (index: number): void => ctx.host.command(OpenExampleCommand, { role: 'pretrain', index });
   const tests = model.testPoints.length === 1 ? `test point ${model.testPoints[0]?.id}` : `${model.testPoints.length} test points (losses summed)`;
   const rt = model.retrain;
-  const objective =
-    rt.objective === 'proximal'
-      ? `proximal objective (each stage plus (λ/2)‖θ − θ_saved‖², λ_p ${rt.proximal.pretrain}, λ_f ${rt.proximal.finetune})`
-      : 'plain objective (true leave-one-out)';
+  const objective = retrainObjectiveText(rt);
 
   const chartBox = h('div', { class: 'chart-box' });
   const drawChart = (identity: boolean): void => {

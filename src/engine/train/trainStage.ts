@@ -149,7 +149,7 @@ async function polishStage(model: Model, loss: LossName, data: ExampleSource, bl
   }
   const set = await BatchSet.load(model, data, o.settings.batchSize, undefined, o.signal);
   try {
-    const r = await minimizeLbfgs((x) => lossAndGradient(loss, block, set, data.count, x, terms, o.signal), block.values(), {
+    const r = await minimizeLbfgs((x) => lossAndGradient(loss, block, set, data.count, x, { proximal: terms, ...(o.signal ? { signal: o.signal } : {}) }), block.values(), {
       gradientTolerance: POLISH_GRADIENT_TOLERANCE,
       maxIterations: o.settings.polishSteps,
       memory: 10,

@@ -7,7 +7,6 @@
 import { BatchSet } from '../batches';
 import type { ExampleSource } from '../data';
 import { seededRandom, shuffledIndices } from '../influence/sampling';
-import { withoutExamples } from '../subset';
 import { median, pearson, spearman } from '../../common/correlation';
 import { TwoStageRetrainer } from './retrainStages';
 import type { RetrainRun, RetrainSettings, TwoStageProblem, RetrainPoint } from './retrainStages';
@@ -81,7 +80,7 @@ export interface LeaveOneOutOptions {
 
 export interface LeaveOneOutRow extends SampledExample {
   readonly run: RetrainRun;
-  /** L_test(retrained without z) − L_test(base). */
+  /** L_test(retrained without z) − L_test(base), by {@link RetrainRun.testLossChange}. */
   readonly actual: number;
 }
 
@@ -109,10 +108,14 @@ const NO_POINT: RetrainPoint = { pretrain: new Float64Array(0), finetune: new Fl
  * Every run is {@link TwoStageRetrainer.run} from the saved weights (deterministic
  * L-BFGS, full batches). The base run uses Z in dataset order; the noise run differs from
  * it only in the order in which the full-batch gradient is summed (a seeded permutation
- * of Z, so the float32 batch sums round differently); each leave-one-out run uses
- * Z \ {z} via {@link withoutExamples}, from the saved weights or (`startFromBase`) from
- * the base run's end, where its objective's minimiser is near. With a journal, runs it
- * holds are not run again, and each finished run is added to it.
+ * of Z, so the float32 batch sums round differently); each leave-one-out run sums Z in
+ * the base run's batches and subtracts z's own loss (so that the sums shared with the
+ * base run round alike), from the saved weights or (`startFromBase`) from the base run's
+ * end, where its objective's minimiser is near. Changes of the test loss are measured from
+ * the base run's end by quadrature ({@link RetrainRun.testLossChange}). Anchored settings
+ * make the saved weights the base objective's exact minimiser (the base run takes no
+ * step). With a journal, runs it holds are not run again, and each finished run is added
+ * to it.
  */
 export async function leaveOneOut(
   problem: LeaveOneOutProblem,
@@ -124,43 +127,74 @@ export async function leaveOneOut(
   const retrainer = new TwoStageRetrainer({ ...problem, pretrain: { model: problem.pretrain.model, loss: problem.pretrain.loss, count: problem.pretrain.train.count } }, settings);
   const savedTestLoss = retrainer.savedTestLoss();
   const runs = sample.length + 2;
-  let runIndex = 0;
-  const runOn = async (key: string, label: string, source: ExampleSource, order?: readonly number[], from?: RetrainPoint): Promise<RetrainRun> => {
-    const k = runIndex++;
-    const stored = await o.journal?.load(key);
-    if (stored) {
-      o.onRun?.(label, stored, true);
-      o.onProgress?.({ run: k, runs, label, stage: 'finetune', iteration: 0, maxIterations: 0, gradientNorm: stored.finetune.gradientNorm, fraction: (k + 1) / runs });
-      return stored;
-    }
-    let set: BatchSet | undefined;
-    try {
-      set = await BatchSet.load(problem.pretrain.model, source, problem.batchSize, order, o.signal);
-      const run = await retrainer.run(set, {
-        signal: o.signal,
-        ...(from ? { from } : {}),
-        onProgress: (p) => {
-          const within = p.stage === 'pretrain' ? 0.8 * (p.iteration / p.maxIterations) : 0.8 + 0.2 * (p.iteration / p.maxIterations);
-          o.onProgress?.({ run: k, runs, label, ...p, fraction: (k + within) / runs });
-        },
-      });
-      // Only the base run's end is a later run's start: the others are kept without theirs.
-      await o.journal?.store(key, key === 'base' ? run : { ...run, end: NO_POINT });
-      o.onRun?.(label, run, false);
-      return run;
-    } finally {
-      set?.dispose();
-    }
-  };
   const z = problem.pretrain.train;
-  const base = await runOn('base', 'base (nothing removed)', z);
-  const noise = await runOn('noise', 'noise floor (nothing removed, permuted batches)', z, shuffledIndices(z.count, seededRandom(seed + 1)));
-  const rows: LeaveOneOutRow[] = [];
-  for (const e of sample) {
-    const run = await runOn(`without-${e.index}`, `without example ${e.index} (${e.sample})`, withoutExamples(z, [e.index]), undefined, o.startFromBase ? base.end : undefined);
-    rows.push({ ...e, run, actual: run.testLoss - base.testLoss });
+  const model = problem.pretrain.model;
+  // Z in dataset order, the batches of the base run, of every leave-one-out run and of the anchors.
+  const full = await BatchSet.load(model, z, problem.batchSize, undefined, o.signal);
+  try {
+    let anchored = false;
+    let runIndex = 0;
+    const runOn = async (key: string, label: string, load: () => Promise<{ set: BatchSet; removed?: BatchSet; owned: BatchSet[] }>, from?: RetrainPoint, reference?: Float64Array): Promise<RetrainRun> => {
+      const k = runIndex++;
+      const stored = await o.journal?.load(key);
+      if (stored) {
+        o.onRun?.(label, stored, true);
+        o.onProgress?.({ run: k, runs, label, stage: 'finetune', iteration: 0, maxIterations: 0, gradientNorm: stored.finetune.gradientNorm, fraction: (k + 1) / runs });
+        return stored;
+      }
+      if (settings.anchored && !anchored) {
+        await retrainer.anchorAt(full, o.signal);
+        anchored = true;
+      }
+      const sets = await load();
+      try {
+        const run = await retrainer.run(sets.set, {
+          signal: o.signal,
+          ...(from ? { from } : {}),
+          ...(sets.removed ? { removed: sets.removed } : {}),
+          ...(reference ? { reference } : {}),
+          onProgress: (p) => {
+            const within = p.stage === 'pretrain' ? 0.8 * (p.iteration / p.maxIterations) : 0.8 + 0.2 * (p.iteration / p.maxIterations);
+            o.onProgress?.({ run: k, runs, label, ...p, fraction: (k + within) / runs });
+          },
+        });
+        // Only the base run's end is a later run's start: the others are kept without theirs.
+        await o.journal?.store(key, key === 'base' ? run : { ...run, end: NO_POINT });
+        o.onRun?.(label, run, false);
+        return run;
+      } finally {
+        for (const b of sets.owned) b.dispose();
+      }
+    };
+    const base = await runOn('base', 'base (nothing removed)', async () => ({ set: full, owned: [] }));
+    const noise = await runOn(
+      'noise',
+      'noise floor (nothing removed, permuted batches)',
+      async () => {
+        const set = await BatchSet.load(model, z, problem.batchSize, shuffledIndices(z.count, seededRandom(seed + 1)), o.signal);
+        return { set, owned: [set] };
+      },
+      undefined,
+      base.end.finetune,
+    );
+    const rows: LeaveOneOutRow[] = [];
+    for (const e of sample) {
+      const run = await runOn(
+        `without-${e.index}`,
+        `without example ${e.index} (${e.sample})`,
+        async () => {
+          const removed = await BatchSet.load(model, z, 1, [e.index], o.signal);
+          return { set: full, removed, owned: [removed] };
+        },
+        o.startFromBase ? base.end : undefined,
+        base.end.finetune,
+      );
+      rows.push({ ...e, run, actual: run.testLossChange });
+    }
+    return { savedTestLoss, base, noise, rows };
+  } finally {
+    full.dispose();
   }
-  return { savedTestLoss, base, noise, rows };
 }
 
 /** Pearson's r and Spearman's ρ of predicted against actual, on one part of the sample. */
@@ -206,7 +240,7 @@ export const NOISE_FLOOR_THRESHOLD = 0.1;
 
 /** The noise-floor verdict of {@link NoiseFloor} for a finished check. */
 export function noiseFloor(result: LeaveOneOutResult, threshold = NOISE_FLOOR_THRESHOLD): NoiseFloor {
-  const spread = Math.abs(result.noise.testLoss - result.base.testLoss);
+  const spread = Math.abs(result.noise.testLossChange);
   const med = (keep: (k: SampleKind) => boolean): number => median(result.rows.filter((r) => keep(r.sample)).map((r) => Math.abs(r.actual)));
   const medianAbsActual = { all: med(() => true), top: med((k) => k === 'top'), random: med((k) => k === 'random') };
   const comparable = (m: number): boolean => Number.isFinite(m) && spread > threshold * m;

@@ -32,7 +32,7 @@ import type { LbfgsStop } from './lbfgs';
 export const RELATIVE_GRADIENT_TOLERANCE = 1e-2;
 
 /** Bumped whenever a change here changes what a retraining run computes (journals key on it). */
-export const RETRAIN_RULES_VERSION = 2;
+export const RETRAIN_RULES_VERSION = 3;
 
 /** The stopping rule of every retraining run (both stages). */
 export interface RetrainSettings {
@@ -49,6 +49,16 @@ export interface RetrainSettings {
    * quantity the damped influence function estimates.
    */
   readonly proximal: { readonly pretrain: number; readonly finetune: number };
+  /**
+   * Anchor each stage at the saved weights: subtract the stage objective's gradient there
+   * (a linear term), so that the saved weights are the exact minimiser of what is
+   * retrained, whether or not training reached a stationary point. With the proximal term
+   * this is the damped response at the saved weights: removing z starts each run with the
+   * gradient −∇g(z)/m alone, and the first-order change is −(H + λI)⁻¹∇g(z)/m with H the
+   * Hessian at the saved weights, the one the influence function uses (in parameter space,
+   * what Bae et al. 2022 call the proximal Bregman response function).
+   */
+  readonly anchored?: boolean;
 }
 
 /** How one stage of one run ended. */
@@ -67,6 +77,13 @@ export interface StageRun {
 export interface RetrainRun {
   /** Σ_t f(x_t) at the retrained finetuned weights. */
   readonly testLoss: number;
+  /**
+   * Σ_t f(x_t) here minus at the run's reference point (the base run's end; the saved
+   * weights for the base run itself), by quadrature of the test-loss gradient along the
+   * segment between them ({@link testLossChange}): exact where the difference of two float32
+   * loss sums would lose the change to round-off.
+   */
+  readonly testLossChange: number;
   readonly pretrain: StageRun;
   readonly finetune: StageRun;
   /** Where the run ended (a later run may start there). */
@@ -119,12 +136,31 @@ export interface ProximalTerm {
   readonly center: Float64Array;
 }
 
+/** A term −gᵀ(x − center) of an objective (the anchor of {@link RetrainSettings.anchored}). */
+export interface LinearTerm {
+  readonly gradient: Float64Array;
+  readonly center: Float64Array;
+}
+
+/** What {@link lossAndGradient} adds to the data term, and takes out of it. */
+export interface ObjectiveTerms {
+  readonly proximal?: readonly ProximalTerm[];
+  readonly linear?: LinearTerm;
+  /**
+   * Examples of `data` whose losses are taken out of the sum, evaluated on their own: the
+   * rest is then summed in exactly the batches of the full set, so that at the same x the
+   * full set's float32 batch sums round the same way in every run.
+   */
+  readonly removed?: BatchSet;
+  readonly signal?: AbortSignal;
+}
+
 /**
- * The loss of a batch set divided by `normalizer` and its gradient on a block, at the
- * block values x, plus proximal terms.
+ * The loss of a batch set without the removed examples, divided by `normalizer`, and its
+ * gradient on a block, at the block values x, plus proximal and linear terms.
  *
  * ```tex
- * L(x) = \tfrac{1}{N}\textstyle\sum_{i \in S} \ell(z_i; x) \;+\; \sum_t c_t \lVert x_{P_t} - x^{(t)}\rVert^2
+ * L(x) = \tfrac{1}{N}\Big(\textstyle\sum_{i \in S} \ell(z_i; x) - \sum_{i \in R} \ell(z_i; x)\Big) \;+\; \sum_t c_t \lVert x_{P_t} - x^{(t)}\rVert^2 \;-\; g^\top (x - x^{(g)})
  * ```
  */
 export async function lossAndGradient(
@@ -133,21 +169,25 @@ export async function lossAndGradient(
   data: BatchSet,
   normalizer: number,
   x: Float64Array,
-  proximal: readonly ProximalTerm[],
-  signal?: AbortSignal,
+  terms: ObjectiveTerms = {},
 ): Promise<{ value: number; gradient: Float64Array }> {
   setBlockValues(block, x);
   const gradient = new Float64Array(block.size);
   let total = 0;
   for (const b of data.batches) {
-    throwIfAborted(signal, 'retraining');
+    throwIfAborted(terms.signal, 'retraining');
     total += accumulateGradient(loss, block, b, gradient);
     await yieldToEventLoop();
+  }
+  if (terms.removed && terms.removed.count > 0) {
+    const out = new Float64Array(block.size);
+    for (const b of terms.removed.batches) total -= accumulateGradient(loss, block, b, out);
+    for (let i = 0; i < gradient.length; i++) gradient[i] = (gradient[i] as number) - (out[i] as number);
   }
   const inv = 1 / normalizer;
   let value = total * inv;
   for (let i = 0; i < gradient.length; i++) gradient[i] = (gradient[i] as number) * inv;
-  for (const term of proximal) {
+  for (const term of terms.proximal ?? []) {
     const c = term.weight;
     if (c === 0) continue;
     const n = term.positions ? term.positions.length : x.length;
@@ -158,7 +198,50 @@ export async function lossAndGradient(
       gradient[p] = (gradient[p] as number) + 2 * c * d;
     }
   }
+  if (terms.linear) {
+    const { gradient: g, center } = terms.linear;
+    for (let i = 0; i < gradient.length; i++) {
+      value -= (g[i] as number) * ((x[i] as number) - (center[i] as number));
+      gradient[i] = (gradient[i] as number) - (g[i] as number);
+    }
+  }
   return { value, gradient };
+}
+
+/** Nodes and weights of 3-point Gauss–Legendre quadrature on [0, 1] (exact for degree ≤ 5). */
+const GAUSS_LEGENDRE_3 = [
+  { s: 0.5 - 0.5 * Math.sqrt(0.6), w: 5 / 18 },
+  { s: 0.5, w: 8 / 18 },
+  { s: 0.5 + 0.5 * Math.sqrt(0.6), w: 5 / 18 },
+] as const;
+
+/**
+ * L(b) − L(a) for the summed loss of a batch set over a block, as the integral of its
+ * gradient along the segment (3-point Gauss–Legendre).
+ *
+ * ```tex
+ * L(b) - L(a) = \int_0^1 \nabla L\big(a + s(b - a)\big)^\top (b - a)\, ds
+ * ```
+ *
+ * ## Notes
+ * The change of a leave-one-out run's test loss is far below the float32 round-off of the
+ * loss itself (|ΔL| ~ 1e-6 of L for a random example at m = 24,000), so L(b) − L(a) from
+ * two float32 sums measures round-off; the gradient has float32 *relative* accuracy and
+ * b − a is exact (both are float32 vectors), so the quadrature keeps the change's digits.
+ * The quadrature error is O(‖b − a‖⁶ · ∂⁶L): nothing at these step sizes.
+ */
+export async function lossChange(loss: LossName, block: ParamBlock, data: BatchSet, a: Float64Array, b: Float64Array, signal?: AbortSignal): Promise<number> {
+  const d = b.map((v, i) => v - (a[i] as number));
+  if (d.every((v) => v === 0)) return 0;
+  let change = 0;
+  for (const { s, w } of GAUSS_LEGENDRE_3) {
+    const point = a.map((v, i) => v + s * (d[i] as number));
+    const { gradient } = await lossAndGradient(loss, block, data, 1, point, signal ? { signal } : {});
+    let slope = 0;
+    for (let i = 0; i < d.length; i++) slope += (gradient[i] as number) * (d[i] as number);
+    change += w * slope;
+  }
+  return change;
 }
 
 /** Σ over a batch set of the per-example losses, accumulated in float64. */
@@ -204,35 +287,73 @@ export class TwoStageRetrainer {
   }
 
   /**
-   * One run: (W̄′, Ū′) = argmin over `pretrainSet` of the mean pretraining loss, from the
-   * saved (W̄, Ū); then Case 1: Θ′ = argmin_Θ F(W̄′, Θ) from the saved Θ*; Case 2:
-   * (W′, Θ′) = argmin α‖W − W̄′‖² + F(W, Θ) from the saved (W*, Θ*); returns Σ_t f(x_t).
+   * The anchors of {@link RetrainSettings.anchored}: the gradients at the saved weights of
+   * the pretraining objective over `pretrainSet` (the full set Z, in the batches every run
+   * then sums in) and of the finetuning stage's objective, with W̄ the saved pretrained W.
    */
-  async run(pretrainSet: BatchSet, o: { signal?: AbortSignal; onProgress?: (p: RetrainProgress) => void; from?: RetrainPoint } = {}): Promise<RetrainRun> {
+  async anchorAt(pretrainSet: BatchSet, signal?: AbortSignal): Promise<void> {
+    const p = this.problem;
+    const { preAll, preW, finAll, finW, finTheta } = this.blocks;
+    try {
+      const pre = await lossAndGradient(p.pretrain.loss, preAll, pretrainSet, p.pretrain.count, this.savedPretrain, signal ? { signal } : {});
+      const wBar = preW.projectFrom(preAll, this.savedPretrain);
+      let fin;
+      if (p.case === 'fixed') {
+        setBlockValues(finW, wBar);
+        fin = await lossAndGradient(p.finetune.loss, finTheta, p.finetune.train, p.finetune.train.count, finTheta.projectFrom(finAll, this.savedFinetune), signal ? { signal } : {});
+      } else {
+        fin = await lossAndGradient(p.finetune.loss, finAll, p.finetune.train, p.finetune.train.count, this.savedFinetune, {
+          proximal: [{ weight: p.alpha, positions: this.wInFinetune, center: wBar }],
+          ...(signal ? { signal } : {}),
+        });
+      }
+      this.anchors = { pretrain: pre.gradient, finetune: fin.gradient };
+    } finally {
+      this.restore();
+    }
+  }
+
+  private anchors: { readonly pretrain: Float64Array; readonly finetune: Float64Array } | undefined;
+
+  /**
+   * One run: (W̄′, Ū′) = argmin over `pretrainSet` without `removed` of the mean
+   * pretraining loss, from the saved (W̄, Ū); then Case 1: Θ′ = argmin_Θ F(W̄′, Θ) from the
+   * saved Θ*; Case 2: (W′, Θ′) = argmin α‖W − W̄′‖² + F(W, Θ) from the saved (W*, Θ*);
+   * each with the proximal and anchor terms of the settings. Returns Σ_t f(x_t), and its
+   * change from `reference` (finetuning-model weights; default the saved ones).
+   */
+  async run(
+    pretrainSet: BatchSet,
+    o: { signal?: AbortSignal; onProgress?: (p: RetrainProgress) => void; from?: RetrainPoint; removed?: BatchSet; reference?: Float64Array } = {},
+  ): Promise<RetrainRun> {
     const p = this.problem;
     // Where the optimiser starts; the objectives (and their proximal centres) stay the saved weights'.
     const startPre = o.from?.pretrain ?? this.savedPretrain;
     const startFin = o.from?.finetune ?? this.savedFinetune;
     const { preAll, preW, finAll, finW, finTheta } = this.blocks;
     const st = this.settings;
+    const anchors = st.anchored ? this.anchors : undefined;
+    if (st.anchored && !anchors) throw new Error('anchored retraining needs anchorAt() first');
     const lbfgs = (stage: RetrainProgress['stage']) => ({
       gradientTolerance: st.gradientTolerance,
-      // Only a warm start (a leave-one-out run from the base run's end) is a small perturbation to resolve.
-      ...(o.from ? { relativeTolerance: RELATIVE_GRADIENT_TOLERANCE } : {}),
+      // A warm start (a leave-one-out run from the base run's end), or any anchored run, is a small perturbation to resolve.
+      ...(o.from || anchors ? { relativeTolerance: RELATIVE_GRADIENT_TOLERANCE } : {}),
       maxIterations: st.maxIterations,
       memory: st.memory,
       signal: o.signal,
       onIteration: (iteration: number, _value: number, gradientNorm: number) =>
         o.onProgress?.({ stage, iteration, maxIterations: st.maxIterations, gradientNorm }),
     });
+    const signal = o.signal ? { signal: o.signal } : {};
     try {
-      // (1/m) Σ_{i ∈ set} g(z_i) + (μ_p/2)‖θ − θ̄‖²: removing z is the perturbation ε = −1/m of eq. 8's G + εg(z).
-      const preProximal = [{ weight: st.proximal.pretrain / 2, center: this.savedPretrain }];
-      const pre = await minimizeLbfgs(
-        (x) => lossAndGradient(p.pretrain.loss, preAll, pretrainSet, p.pretrain.count, x, preProximal, o.signal),
-        startPre,
-        lbfgs('pretrain'),
-      );
+      // (1/m) Σ_{i ∈ set \ removed} g(z_i) + (μ_p/2)‖θ − θ̄‖² [− r̄ᵀ(θ − θ̄)]: removing z is the perturbation ε = −1/m of eq. 8's G + εg(z).
+      const preTerms: ObjectiveTerms = {
+        proximal: [{ weight: st.proximal.pretrain / 2, center: this.savedPretrain }],
+        ...(o.removed ? { removed: o.removed } : {}),
+        ...(anchors ? { linear: { gradient: anchors.pretrain, center: this.savedPretrain } } : {}),
+        ...signal,
+      };
+      const pre = await minimizeLbfgs((x) => lossAndGradient(p.pretrain.loss, preAll, pretrainSet, p.pretrain.count, x, preTerms), startPre, lbfgs('pretrain'));
       const wBar = preW.projectFrom(preAll, pre.x);
 
       let fin;
@@ -240,27 +361,34 @@ export class TwoStageRetrainer {
         // Case 1: W held at W̄′, Θ retrained.
         setBlockValues(finW, wBar);
         const thetaSaved = finTheta.projectFrom(finAll, this.savedFinetune);
-        const finProximal = [{ weight: st.proximal.finetune / 2, center: thetaSaved }];
+        const finTerms: ObjectiveTerms = {
+          proximal: [{ weight: st.proximal.finetune / 2, center: thetaSaved }],
+          ...(anchors ? { linear: { gradient: anchors.finetune, center: thetaSaved } } : {}),
+          ...signal,
+        };
         fin = await minimizeLbfgs(
-          (x) => lossAndGradient(p.finetune.loss, finTheta, p.finetune.train, p.finetune.train.count, x, finProximal, o.signal),
+          (x) => lossAndGradient(p.finetune.loss, finTheta, p.finetune.train, p.finetune.train.count, x, finTerms),
           finTheta.projectFrom(finAll, startFin),
           lbfgs('finetune'),
         );
         setBlockValues(finTheta, fin.x);
       } else {
         // Case 2: the proximal surrogate α‖W − W̄′‖² + F(W, Θ) over (W, Θ).
-        const finProximal = [
-          { weight: p.alpha, positions: this.wInFinetune, center: wBar },
-          { weight: st.proximal.finetune / 2, center: this.savedFinetune },
-        ];
-        fin = await minimizeLbfgs(
-          (x) => lossAndGradient(p.finetune.loss, finAll, p.finetune.train, p.finetune.train.count, x, finProximal, o.signal),
-          startFin,
-          lbfgs('finetune'),
-        );
+        const finTerms: ObjectiveTerms = {
+          proximal: [
+            { weight: p.alpha, positions: this.wInFinetune, center: wBar },
+            { weight: st.proximal.finetune / 2, center: this.savedFinetune },
+          ],
+          ...(anchors ? { linear: { gradient: anchors.finetune, center: this.savedFinetune } } : {}),
+          ...signal,
+        };
+        fin = await minimizeLbfgs((x) => lossAndGradient(p.finetune.loss, finAll, p.finetune.train, p.finetune.train.count, x, finTerms), startFin, lbfgs('finetune'));
         setBlockValues(finAll, fin.x);
       }
-      return { testLoss: this.testLossNow(), pretrain: stageRun(pre), finetune: stageRun(fin), end: { pretrain: Float64Array.from(pre.x), finetune: finAll.values() } };
+      const end = { pretrain: Float64Array.from(pre.x), finetune: finAll.values() };
+      const testLoss = this.testLossNow();
+      const testLossChange = await lossChange(p.finetune.loss, finAll, p.test, o.reference ?? this.savedFinetune, end.finetune, o.signal);
+      return { testLoss, testLossChange, pretrain: stageRun(pre), finetune: stageRun(fin), end };
     } finally {
       this.restore();
     }

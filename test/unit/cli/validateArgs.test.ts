@@ -26,7 +26,7 @@ describe('msif validate arguments', () => {
 
   test('bad values name the flag and what was expected', () => {
     const base = ['validate', '--config', 'x', '--sample', '4'];
-    rejects([...base, '--retrain', 'exact'], /^--retrain is 'exact' \(expected one of proximal, plain\)$/);
+    rejects([...base, '--retrain', 'exact'], /^--retrain is 'exact' \(expected one of response, proximal, plain\)$/);
     rejects([...base, '--tolerance', '0'], /^--tolerance is '0'/);
     rejects([...base, '--tolerance', 'small'], /^--tolerance is 'small'/);
     rejects([...base, '--max-iterations', '0'], /^--max-iterations is '0' \(expected an integer ≥ 1\)$/);
