@@ -70,6 +70,8 @@ export interface RetrainStageView {
   readonly iterations: number;
   readonly evaluations: number;
   readonly initialGradientNorm: number;
+  /** The largest ‖∇‖ over the run (absent in reports written before it was recorded). */
+  readonly maxGradientNorm?: number;
   readonly gradientNorm: number;
   readonly objective: number;
   readonly converged: boolean;
@@ -164,6 +166,13 @@ export interface ValidateReport {
     readonly gradientNorms: { readonly pretrain: number; readonly finetune: number };
     /** Retraining runs (base, noise, one per row) with a stage that did not converge. */
     readonly unconvergedRuns: number;
+    /**
+     * Leave-one-out runs resolving a small perturbation (from the base run's end, or with the
+     * response objective) whose ‖∇‖ rose more than tenfold above its start and the noise
+     * run's: they left the start's neighbourhood (the damped Hessian is not positive definite
+     * there) and measured another minimum. Absent in older reports.
+     */
+    readonly departedRuns?: number;
     /** Where finished runs are kept (a stopped check resumes there), and how many came from it; null with the cache off. */
     readonly journal?: { readonly dir: string; readonly resumedRuns: number } | null;
     readonly warnings: string[];

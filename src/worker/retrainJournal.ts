@@ -58,7 +58,7 @@ function decodeRun(text: string): RetrainRun | undefined {
 function stageRun(v: unknown): StageRun | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
   const s = v as Record<string, unknown>;
-  const numbers = ['iterations', 'evaluations', 'initialGradientNorm', 'gradientNorm', 'objective'] as const;
+  const numbers = ['iterations', 'evaluations', 'initialGradientNorm', 'maxGradientNorm', 'gradientNorm', 'objective'] as const;
   if (!numbers.every((k) => typeof s[k] === 'number') || typeof s['converged'] !== 'boolean' || typeof s['stop'] !== 'string') return undefined;
   return s as unknown as StageRun;
 }

@@ -14,7 +14,7 @@ import { influenceScores } from '../engine/influence/influenceScores';
 import { seededRandom } from '../engine/influence/sampling';
 import { correlationsBySample, leaveOneOut, noiseFloor, sampleForValidation } from '../engine/validate/leaveOneOut';
 import type { CorrelationsBySample, SampleCorrelation } from '../engine/validate/leaveOneOut';
-import { RETRAIN_RULES_VERSION } from '../engine/validate/retrainStages';
+import { LEFT_START_FACTOR, RETRAIN_RULES_VERSION, leftStart } from '../engine/validate/retrainStages';
 import type { RetrainRun, StageRun } from '../engine/validate/retrainStages';
 import { DEFAULT_RETRAIN_OPTIONS, RETRAIN_OBJECTIVES } from '../protocol/validateReport';
 import type { CorrelationSet, RetrainOptions, RetrainRunView, ValidateOptions, ValidateReport, ValidateRow } from '../protocol/validateReport';
@@ -159,7 +159,18 @@ export async function runValidate(configPath: string, options: ValidateOptions, 
       const floor = noiseFloor(loo);
       const runs = [loo.base, loo.noise, ...loo.rows.map((r) => r.run)];
       const unconverged = runs.filter((r) => !r.pretrain.converged || !r.finetune.converged);
+      // Leave-one-out runs that resolve a small perturbation of a solved objective; the noise
+      // run's start, ‖∇‖ from summation order alone, is the round-off level below which a rise means nothing.
+      const perturbation = retrainOptions.objective === 'response' || retrainOptions.start === 'base' ? loo.rows.map((r) => r.run) : [];
+      const departed = perturbation.filter((r) => leftStart(r.pretrain, loo.noise.pretrain.initialGradientNorm) || leftStart(r.finetune, loo.noise.finetune.initialGradientNorm));
       warnings.push(...validateWarnings(rows, floor, unconverged, runs.length, retrainOptions));
+      if (departed.length > 0) {
+        warnings.push(
+          `${departed.length} of ${perturbation.length} leave-one-out runs left their start's neighbourhood (‖∇‖ rose more than ${LEFT_START_FACTOR}× above its start): ` +
+            `the damped Hessian H + λI is not positive definite at the saved weights, so the response to removing an example is not defined there and these runs measured another minimum. ` +
+            'Train closer to a minimum (training.polishSteps) or raise the damping; the influence solves say the same when CG meets negative curvature.',
+        );
+      }
 
       for (const w of warnings) ctx.log?.(`warning: ${w}`);
       warnings.unshift(...traceWarnings);
@@ -187,6 +198,7 @@ export async function runValidate(configPath: string, options: ValidateOptions, 
           solves: trace.diagnostics.solves,
           gradientNorms: trace.diagnostics.gradientNorms,
           unconvergedRuns: unconverged.length,
+          departedRuns: departed.length,
           journal: journalDir ? { dir: journalDir, resumedRuns } : null,
           warnings,
           phases,

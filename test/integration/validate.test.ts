@@ -27,6 +27,8 @@ import { runValidate } from '../../src/worker/validateJob';
 import type { ValidateReport, ValidateRow } from '../../src/protocol/validateReport';
 import { seededRandom } from '../../src/engine/influence/sampling';
 import { buildTinyWorkspace } from '../fixtures/tinyWorkspaces';
+import { makeCleanseWorkspace } from '../fixtures/cleanseWorkspace';
+import { runTrain } from '../../src/worker/jobs';
 import { loadReferenceWorkspace } from '../reference/referenceWorkspace';
 import { retrainedTestLoss } from '../reference/retrain';
 import { proximalRetrainedTestLoss } from '../reference/proximalRetrain';
@@ -170,6 +172,24 @@ describe('leave-one-out check against float64 retraining', () => {
       assert.ok((report.correlations.influence.random.pearson ?? -1) >= 0.99, `r(random) = ${report.correlations.influence.random.pearson}`);
     });
   }
+
+  it('response objective: runs that leave the saved weights\' neighbourhood are counted and explained (untrained model), none on the trained one', async () => {
+    // The cleansing fixture's linear bottleneck, as initialised (Glorot) and after `msif train`:
+    // at the initial weights the coupling of W and the head makes H + λI (λ = 1e-3) indefinite,
+    // so removing an example sends L-BFGS down to a trained minimum, with ‖∇‖ far above its start.
+    const check = async (trained: boolean) => {
+      const dir = path.join(root, `departed-${trained}`);
+      const { msifPath } = await makeCleanseWorkspace(dir, { seed: 5, pretrainCount: 60, finetuneCount: 40, testCount: 20, epochs: 150 });
+      if (trained) await runTrain(msifPath, {});
+      return runValidate(msifPath, { sample: 4, test: '0', overrides: { pretrainDamping: 1e-3, finetuneDamping: 1e-3 }, retrain: { gradientTolerance: 1e-7, maxIterations: 300 } });
+    };
+    const untrained = await check(false);
+    assert.ok((untrained.diagnostics.departedRuns ?? 0) >= 1, `departed ${untrained.diagnostics.departedRuns}`);
+    assert.ok(untrained.diagnostics.warnings.some((w) => /left their start's neighbourhood.*not positive definite/.test(w)), untrained.diagnostics.warnings.join('\n'));
+    assert.ok(untrained.rows.some((r) => (r.retrain.pretrain.maxGradientNorm ?? 0) > 10 * r.retrain.pretrain.initialGradientNorm));
+    const trained = await check(true);
+    assert.equal(trained.diagnostics.departedRuns, 0, trained.diagnostics.warnings.join('\n'));
+  });
 
   it('leave-one-out runs started at the base run\'s end reach the same changes in fewer steps', async () => {
     const built = await buildTinyWorkspace(path.join(root, 'mlp-start'), { kind: 'mlp', case: 'fixed', seed: 1 });

@@ -42,6 +42,8 @@ export interface LbfgsResult {
   readonly gradientNorm: number;
   /** ‖∇L‖ at the start. */
   readonly initialGradientNorm: number;
+  /** The largest ‖∇L‖ over the iterates (the start included). */
+  readonly maxGradientNorm: number;
   readonly iterations: number;
   /** Objective (value + gradient) evaluations, the start included. */
   readonly evaluations: number;
@@ -95,6 +97,7 @@ export async function minimizeLbfgs(objective: SmoothObjective, x0: Float64Array
   // Past the absolute tolerance (going on to the relative one), ‖∇L‖ need not fall at every
   // step: the iterate with the smallest gradient norm is the answer.
   let best = { x: Float64Array.from(x), value, gn };
+  let maxGradientNorm = gn;
   while (true) {
     if (gn <= tolerance) {
       stop = 'converged';
@@ -142,12 +145,13 @@ export async function minimizeLbfgs(objective: SmoothObjective, x0: Float64Array
     value = step.value;
     gradient = step.gradient;
     gn = norm(gradient);
+    maxGradientNorm = Math.max(maxGradientNorm, gn);
     iterations++;
     if (gn < best.gn) best = { x: Float64Array.from(x), value, gn }; // x is updated in place (axpy)
     o.onIteration?.(iterations, value, gn);
   }
   if (best.gn <= o.gradientTolerance && best.gn < gn) ({ x, value, gn } = best);
-  return { x, value, gradientNorm: gn, initialGradientNorm, iterations, evaluations, stop, converged: gn <= o.gradientTolerance };
+  return { x, value, gradientNorm: gn, initialGradientNorm, maxGradientNorm, iterations, evaluations, stop, converged: gn <= o.gradientTolerance };
 }
 
 /** d = −H ∇L by the L-BFGS two-loop recursion (−∇L when no pairs are stored). */

@@ -67,6 +67,12 @@ export interface StageRun {
   readonly evaluations: number;
   /** ‖∇‖ of the stage objective at the start (the saved weights). */
   readonly initialGradientNorm: number;
+  /**
+   * The largest ‖∇‖ over the run. Far above the start in a run that resolves a small
+   * perturbation, it means the run left the start's neighbourhood for another minimum:
+   * the objective's Hessian is not positive definite there (see {@link leftStart}).
+   */
+  readonly maxGradientNorm: number;
   readonly gradientNorm: number;
   /** The stage objective at the end. */
   readonly objective: number;
@@ -405,11 +411,30 @@ export class TwoStageRetrainer {
   }
 }
 
+/**
+ * ‖∇‖ rose above this multiple of its start during a run that resolves a perturbation: on a
+ * locally convex objective L-BFGS brings ‖∇‖ down from a small start (a leave-one-out run
+ * at or near its minimiser's neighbourhood); a rise this large means the run is descending
+ * away from a saddle (the Hessian plus damping is indefinite at the start) to some other
+ * minimum, and its change measures that minimum, not the response.
+ */
+export const LEFT_START_FACTOR = 10;
+
+/**
+ * Whether a stage run that started near its minimiser went elsewhere: ‖∇‖ rose above
+ * {@link LEFT_START_FACTOR} × its start and × `roundoff` (the ‖∇‖ that float32 summation
+ * alone makes, below which a rise means nothing).
+ */
+export function leftStart(r: StageRun, roundoff = 0): boolean {
+  return r.initialGradientNorm > 0 && r.maxGradientNorm > LEFT_START_FACTOR * Math.max(r.initialGradientNorm, roundoff);
+}
+
 function stageRun(r: Awaited<ReturnType<typeof minimizeLbfgs>>): StageRun {
   return {
     iterations: r.iterations,
     evaluations: r.evaluations,
     initialGradientNorm: r.initialGradientNorm,
+    maxGradientNorm: r.maxGradientNorm,
     gradientNorm: r.gradientNorm,
     objective: r.value,
     converged: r.converged,

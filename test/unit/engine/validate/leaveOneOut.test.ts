@@ -52,7 +52,7 @@ describe('correlationsBySample', () => {
 describe('noiseFloor', () => {
   // testLossChange: from the base run (test loss 1), as leaveOneOut measures it.
   const run = (testLoss: number): RetrainRun => {
-    const stage = { iterations: 1, evaluations: 1, initialGradientNorm: 1, gradientNorm: 0, objective: 0, converged: true, stop: 'converged' as const };
+    const stage = { iterations: 1, evaluations: 1, initialGradientNorm: 1, maxGradientNorm: 1, gradientNorm: 0, objective: 0, converged: true, stop: 'converged' as const };
     return { testLoss, testLossChange: testLoss - 1, pretrain: stage, finetune: stage, end: { pretrain: new Float64Array(0), finetune: new Float64Array(0) } };
   };
   const result = (spread: number, top: number[], random: number[]): LeaveOneOutResult => ({
