@@ -27,7 +27,7 @@ export interface EvaluateResult {
 /** L-BFGS polishing after a stage's epochs (training.polishSteps): steps taken, why it stopped. */
 export interface PolishView {
   readonly steps: number;
-  readonly stop: 'converged' | 'max-iterations' | 'line-search';
+  readonly stop: 'converged' | 'max-iterations' | 'line-search' | 'stalled';
 }
 
 export interface TrainResult {

@@ -20,6 +20,17 @@ export interface LbfgsOptions {
   readonly relativeTolerance?: number;
   /** Stop after this many accepted steps. */
   readonly maxIterations: number;
+  /**
+   * ‖∇L‖ at or below this ends the run as converged whatever the other tolerances say: the
+   * round-off level of the gradient, below which no step can be judged (default 0).
+   */
+  readonly roundoffFloor?: number;
+  /**
+   * Stop (`stalled`) once this many steps in a row found no iterate with ‖∇L‖ below 0.99 ×
+   * the smallest so far: on a kink (max pooling's switch of maximiser) or at round-off, more
+   * steps only cost time. Default: never.
+   */
+  readonly stallIterations?: number;
   /** Curvature pairs kept (m of L-BFGS). Default 10. */
   readonly memory?: number;
   /** Objective evaluations allowed per line search. Default 30. */
@@ -34,7 +45,7 @@ export interface LbfgsOptions {
 }
 
 /** Why the minimiser stopped. */
-export type LbfgsStop = 'converged' | 'max-iterations' | 'line-search';
+export type LbfgsStop = 'converged' | 'max-iterations' | 'line-search' | 'stalled';
 
 export interface LbfgsResult {
   readonly x: Float64Array;
@@ -74,7 +85,9 @@ const C2 = 0.9;
  *
  * ## Notes
  * Deterministic: the same objective and start give the same iterates. Stops when
- * ‖∇L‖ ≤ min(`gradientTolerance`, `relativeTolerance`·‖∇L(x₀)‖) (stop `converged`), after `maxIterations` steps, or when no step
+ * ‖∇L‖ ≤ max(min(`gradientTolerance`, `relativeTolerance`·‖∇L(x₀)‖), `roundoffFloor`) (stop
+ * `converged`), after `maxIterations` steps, after `stallIterations` steps without progress
+ * (`stalled`), or when no step
  * along d_k, nor then along −∇L with the memory cleared, lowers L (line search failed: a
  * kink of L, or the float32 round-off of L and ∇L, is reached).
  * In the last case the best point so far is returned, flagged not converged unless its
@@ -89,7 +102,7 @@ export async function minimizeLbfgs(objective: SmoothObjective, x0: Float64Array
   if (!Number.isFinite(value)) throw new RangeError(`the objective is not finite at the start (${value})`);
   let gn = norm(gradient);
   const initialGradientNorm = gn;
-  const tolerance = Math.min(o.gradientTolerance, (o.relativeTolerance ?? Infinity) * initialGradientNorm);
+  const tolerance = Math.max(Math.min(o.gradientTolerance, (o.relativeTolerance ?? Infinity) * initialGradientNorm), o.roundoffFloor ?? 0);
   const s: Float64Array[] = [];
   const y: Float64Array[] = [];
   let iterations = 0;
@@ -98,6 +111,7 @@ export async function minimizeLbfgs(objective: SmoothObjective, x0: Float64Array
   // step: the iterate with the smallest gradient norm is the answer.
   let best = { x: Float64Array.from(x), value, gn };
   let maxGradientNorm = gn;
+  let sinceBest = 0;
   while (true) {
     if (gn <= tolerance) {
       stop = 'converged';
@@ -147,10 +161,15 @@ export async function minimizeLbfgs(objective: SmoothObjective, x0: Float64Array
     gn = norm(gradient);
     maxGradientNorm = Math.max(maxGradientNorm, gn);
     iterations++;
+    sinceBest = gn < 0.99 * best.gn ? 0 : sinceBest + 1;
     if (gn < best.gn) best = { x: Float64Array.from(x), value, gn }; // x is updated in place (axpy)
     o.onIteration?.(iterations, value, gn);
+    if (o.stallIterations !== undefined && sinceBest >= o.stallIterations && gn > tolerance) {
+      stop = 'stalled';
+      break;
+    }
   }
-  if (best.gn <= o.gradientTolerance && best.gn < gn) ({ x, value, gn } = best);
+  if ((best.gn <= o.gradientTolerance || stop === 'stalled') && best.gn < gn) ({ x, value, gn } = best);
   return { x, value, gradientNorm: gn, initialGradientNorm, maxGradientNorm, iterations, evaluations, stop, converged: gn <= o.gradientTolerance };
 }
 

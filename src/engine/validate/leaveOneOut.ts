@@ -134,7 +134,14 @@ export async function leaveOneOut(
   try {
     let anchored = false;
     let runIndex = 0;
-    const runOn = async (key: string, label: string, load: () => Promise<{ set: BatchSet; removed?: BatchSet; owned: BatchSet[] }>, from?: RetrainPoint, reference?: Float64Array): Promise<RetrainRun> => {
+    const runOn = async (
+      key: string,
+      label: string,
+      load: () => Promise<{ set: BatchSet; removed?: BatchSet; owned: BatchSet[] }>,
+      from?: RetrainPoint,
+      reference?: Float64Array,
+      pretrainRoundoff?: number,
+    ): Promise<RetrainRun> => {
       const k = runIndex++;
       const stored = await o.journal?.load(key);
       if (stored) {
@@ -153,6 +160,7 @@ export async function leaveOneOut(
           ...(from ? { from } : {}),
           ...(sets.removed ? { removed: sets.removed } : {}),
           ...(reference ? { reference } : {}),
+          ...(pretrainRoundoff !== undefined ? { pretrainRoundoff } : {}),
           onProgress: (p) => {
             const within = p.stage === 'pretrain' ? 0.8 * (p.iteration / p.maxIterations) : 0.8 + 0.2 * (p.iteration / p.maxIterations);
             o.onProgress?.({ run: k, runs, label, ...p, fraction: (k + within) / runs });
@@ -177,6 +185,9 @@ export async function leaveOneOut(
       undefined,
       base.end.finetune,
     );
+    // Anchored, the noise run starts with ‖∇‖ from summation order alone: the pretraining
+    // gradient's round-off level, below which a leave-one-out run cannot resolve its perturbation.
+    const roundoff = settings.anchored ? noise.pretrain.initialGradientNorm : undefined;
     const rows: LeaveOneOutRow[] = [];
     for (const e of sample) {
       const run = await runOn(
@@ -188,6 +199,7 @@ export async function leaveOneOut(
         },
         o.startFromBase ? base.end : undefined,
         base.end.finetune,
+        roundoff,
       );
       rows.push({ ...e, run, actual: run.testLossChange });
     }

@@ -195,6 +195,37 @@ describe('minimizeLbfgs', () => {
     assert.ok(maxAbsDiff(res.x, [0, 0]) < 1e-9);
   });
 
+  it('with stallIterations, stops ("stalled") once ‖∇‖ stops falling, and returns the best iterate', async () => {
+    // ‖∇‖ cannot fall below the gradient's noise (seeded, ±1e-6 per coordinate and call).
+    const r = seededRandom(3);
+    const f: SmoothObjective = async (x) => ({
+      value: (x[0] as number) ** 2 + (x[1] as number) ** 2,
+      gradient: Float64Array.from([2 * (x[0] as number) + 1e-6 * (2 * r() - 1), 2 * (x[1] as number) + 1e-6 * (2 * r() - 1)]),
+    });
+    const seen: number[] = [];
+    const res = await minimizeLbfgs(f, Float64Array.from([1, -2]), { gradientTolerance: 1e-12, maxIterations: 1000, stallIterations: 10, onIteration: (_k, _v, g) => seen.push(g) });
+    assert.equal(res.stop, 'stalled');
+    assert.equal(res.converged, false);
+    assert.ok(res.iterations < 1000);
+    assert.ok(res.gradientNorm < 1e-5, `‖∇‖ ${res.gradientNorm}: at the noise level`);
+    assert.equal(res.gradientNorm, Math.min(...seen), 'the iterate with the smallest ‖∇‖');
+  });
+
+  it('with roundoffFloor, counts ‖∇‖ at the floor as converged', async () => {
+    const n = 8;
+    const a = spdMatrix(n, 4);
+    const b = Float64Array.from({ length: n }, (_, i) => i - 3);
+    const f: SmoothObjective = async (x) => {
+      const ax = Float64Array.from({ length: n }, (_, i) => x.reduce((s, v, j) => s + (a[i * n + j] as number) * v, 0));
+      return { value: 0.5 * x.reduce((s, v, i) => s + v * (ax[i] as number), 0) - x.reduce((s, v, i) => s + v * (b[i] as number), 0), gradient: ax.map((v, i) => v - (b[i] as number)) };
+    };
+    const tight = await minimizeLbfgs(f, new Float64Array(n), { gradientTolerance: 1e-10, maxIterations: 500 });
+    const floored = await minimizeLbfgs(f, new Float64Array(n), { gradientTolerance: 1e-10, maxIterations: 500, roundoffFloor: 1e-3 });
+    assert.equal(floored.stop, 'converged');
+    assert.ok(floored.gradientNorm <= 1e-3 && floored.gradientNorm > 1e-10);
+    assert.ok(floored.iterations < tight.iterations, `${floored.iterations} steps with the floor, ${tight.iterations} without`);
+  });
+
   it('throws CancelledError when the signal is aborted', async () => {
     const controller = new AbortController();
     const f: SmoothObjective = async (x) => {
