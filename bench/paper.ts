@@ -19,7 +19,8 @@
  *
  * Options: --sample N (50; quick 6), --test-count N (1000; quick 100), --pretrain-epochs N
  * and --finetune-epochs N (10, 10; quick 2, 2), --polish-steps N (training.polishSteps: full-batch
- * L-BFGS steps per stage after the epochs, toward the minimum the method assumes; 0), --retrain response|proximal|plain (validate's
+ * L-BFGS steps per stage after the epochs, toward the minimum the method assumes; 0), --pretrain-damping X and
+ * --finetune-damping X (the paper's 1e-2, 1e-8; the table says when they differ), --retrain response|proximal|plain (validate's
  * default, proximal), --max-iterations K (validate's, default 200; quick 20), --cases fixed,updated, --backend B, --skip-train, --out-dir DIR
  * (bench/results), --cache-dir DIR (scratch/bench-paper), --tag T.
  * Results: bench/results/paper-<date>-<backend>[-quick][-<tag>].{json,md}, rewritten after
@@ -32,7 +33,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROOT, backendArgs, backendOption, childEnv, fmt, intOption, killChildOnSignals, machineInfo, mib, resolveBackend, round, runNode } from './common';
+import { ROOT, backendArgs, backendOption, childEnv, fmt, intOption, numberOption, killChildOnSignals, machineInfo, mib, resolveBackend, round, runNode } from './common';
 import type { ValidateReport } from '../src/protocol/validateReport';
 
 const MAKE = path.join('scripts', 'makeFashionWorkspace.ts');
@@ -46,6 +47,8 @@ const PAPER = [
   { what: 'CIFAR-10, Case 2 (Fig. 2)', r: 0.4 },
   { what: 'identity Hessian (Fig. 3)', r: 0.17 },
 ] as const;
+/** The paper's dampings (pretraining, finetuning). */
+const PAPER_DAMPING = { pretrain: 0.01, finetune: 1e-8 } as const;
 /** The issue's target on this protocol. */
 const TARGET: Record<Case, number> = { fixed: 0.8, updated: 0.6 };
 
@@ -59,6 +62,9 @@ interface Options {
   readonly finetuneEpochs: number;
   /** training.polishSteps: full-batch L-BFGS steps per stage after the epochs (0: none). */
   readonly polishSteps: number;
+  /** influence.pretrainDamping / finetuneDamping: the paper's 1e-2 / 1e-8 unless given. */
+  readonly pretrainDamping: number;
+  readonly finetuneDamping: number;
   readonly retrain?: string;
   /** validate's --max-iterations (L-BFGS steps per stage and run); quick: 20. */
   readonly maxIterations?: number;
@@ -81,6 +87,8 @@ function parseOptions(argv: readonly string[]): Options {
       'pretrain-epochs': { type: 'string' },
       'finetune-epochs': { type: 'string' },
       'polish-steps': { type: 'string' },
+      'pretrain-damping': { type: 'string' },
+      'finetune-damping': { type: 'string' },
       retrain: { type: 'string' },
       'max-iterations': { type: 'string' },
       cases: { type: 'string' },
@@ -107,6 +115,8 @@ function parseOptions(argv: readonly string[]): Options {
     pretrainEpochs: intOption('pretrain-epochs', values['pretrain-epochs'], quick ? 2 : 10),
     finetuneEpochs: intOption('finetune-epochs', values['finetune-epochs'], quick ? 2 : 10),
     polishSteps: intOption('polish-steps', values['polish-steps'], 0, 0),
+    pretrainDamping: numberOption('pretrain-damping', values['pretrain-damping'], PAPER_DAMPING.pretrain),
+    finetuneDamping: numberOption('finetune-damping', values['finetune-damping'], PAPER_DAMPING.finetune),
     ...(values.retrain !== undefined ? { retrain: values.retrain } : {}),
     ...(values['max-iterations'] !== undefined || quick ? { maxIterations: intOption('max-iterations', values['max-iterations'], 20) } : {}),
     cases,
@@ -163,7 +173,7 @@ function workspaceArgs(o: Options, dir: string, kase: Case): string[] {
     '--import', 'tsx', MAKE, '--out', dir, '--format', 'idx', '--model', 'paper', '--embedding', kase,
     '--pretrain-classes', '0,1,2,3', '--finetune-classes', '4,5,6,7,8,9',
     '--pretrain-count', String(o.pretrainCount), '--finetune-count', String(o.finetuneCount), '--test-count', String(o.testCount),
-    '--pretrain-damping', '0.01', '--finetune-damping', '1e-8', '--cg-iterations', '100', '--hessian-samples', '1000', '--alpha', '0.01', '--solver', 'cg',
+    '--pretrain-damping', String(o.pretrainDamping), '--finetune-damping', String(o.finetuneDamping), '--cg-iterations', '100', '--hessian-samples', '1000', '--alpha', '0.01', '--solver', 'cg',
     '--optimizer', 'adam', '--learning-rate', '0.001', '--batch-size', '128',
     '--pretrain-epochs', String(o.pretrainEpochs), '--finetune-epochs', String(o.finetuneEpochs),
   ];
@@ -243,7 +253,7 @@ function markdown(res: Results): string {
   lines.push(`Command: \`${res.command}\``, '');
   const p = res.protocol;
   lines.push(
-    `Protocol: pretraining on Fashion-MNIST classes 0–3 (m = ${String(p['pretrainCount'])}), finetuning on ${String(p['finetuneCount'])} images of classes 4–9, test: ${String(p['testCount'])} t10k images of classes 4–9, summed (\`--test all\`); the paper's MNIST CNN (Table A, tanh); damping 1e-2 / 1e-8, 1,000 Hessian samples, α = 0.01, 100 CG iterations; training: Adam, lr 0.001, batch 128, ${String(p['pretrainEpochs'])} + ${String(p['finetuneEpochs'])} epochs${Number(p['polishSteps'] ?? 0) > 0 ? `, then up to ${String(p['polishSteps'])} full-batch L-BFGS steps per stage (training.polishSteps)` : ''}. \`msif validate --sample ${String(p['sample'])}\`: half the largest |score|, half random (seeded), each retrained without the example by deterministic full-batch L-BFGS from the saved weights.`,
+    `Protocol: pretraining on Fashion-MNIST classes 0–3 (m = ${String(p['pretrainCount'])}), finetuning on ${String(p['finetuneCount'])} images of classes 4–9, test: ${String(p['testCount'])} t10k images of classes 4–9, summed (\`--test all\`); the paper's MNIST CNN (Table A, tanh); damping ${String(p['pretrainDamping'] ?? PAPER_DAMPING.pretrain)} / ${String(p['finetuneDamping'] ?? PAPER_DAMPING.finetune)}${p['pretrainDamping'] !== undefined && (p['pretrainDamping'] !== PAPER_DAMPING.pretrain || p['finetuneDamping'] !== PAPER_DAMPING.finetune) ? " (**not the paper's 1e-2 / 1e-8**)" : ''}, 1,000 Hessian samples, α = 0.01, 100 CG iterations; training: Adam, lr 0.001, batch 128, ${String(p['pretrainEpochs'])} + ${String(p['finetuneEpochs'])} epochs${Number(p['polishSteps'] ?? 0) > 0 ? `, then up to ${String(p['polishSteps'])} full-batch L-BFGS steps per stage (training.polishSteps)` : ''}. \`msif validate --sample ${String(p['sample'])}\`: half the largest |score|, half random (seeded), each retrained without the example by deterministic full-batch L-BFGS from the saved weights.`,
     '',
   );
   lines.push('## Pearson r of predicted (−I/m) against actual change of the test loss', '');
@@ -284,7 +294,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const backend = await resolveBackend(o);
   const started = new Date();
   const base = path.join(o.outDir, `paper-${started.toISOString().slice(0, 10)}-${String(backend['name'])}${o.quick ? '-quick' : ''}${o.tag ? `-${o.tag}` : ''}`);
-  const key = `m${o.pretrainCount}-f${o.finetuneCount}-t${o.testCount}-e${o.pretrainEpochs}.${o.finetuneEpochs}${o.polishSteps > 0 ? `-p${o.polishSteps}` : ''}`;
+  const damped = o.pretrainDamping !== PAPER_DAMPING.pretrain || o.finetuneDamping !== PAPER_DAMPING.finetune ? `-d${o.pretrainDamping}.${o.finetuneDamping}` : '';
+  const key = `m${o.pretrainCount}-f${o.finetuneCount}-t${o.testCount}-e${o.pretrainEpochs}.${o.finetuneEpochs}${o.polishSteps > 0 ? `-p${o.polishSteps}` : ''}${damped}`;
   const res: Results = {
     schema: 1,
     started: started.toISOString(),
@@ -293,7 +304,7 @@ async function main(argv: readonly string[]): Promise<number> {
     quick: o.quick,
     machine: machineInfo(),
     backend,
-    protocol: { pretrainCount: o.pretrainCount, finetuneCount: o.finetuneCount, testCount: o.testCount, pretrainEpochs: o.pretrainEpochs, finetuneEpochs: o.finetuneEpochs, polishSteps: o.polishSteps, sample: o.sample, retrain: o.retrain ?? 'validate default', maxIterations: o.maxIterations ?? 'validate default' },
+    protocol: { pretrainCount: o.pretrainCount, finetuneCount: o.finetuneCount, testCount: o.testCount, pretrainEpochs: o.pretrainEpochs, finetuneEpochs: o.finetuneEpochs, polishSteps: o.polishSteps, pretrainDamping: o.pretrainDamping, finetuneDamping: o.finetuneDamping, sample: o.sample, retrain: o.retrain ?? 'validate default', maxIterations: o.maxIterations ?? 'validate default' },
     cases: o.cases.map((c) => ({ case: c, workspace: path.join(o.cacheDir, `${c}-${key}`), status: 'pending' })),
   };
   write(res, base);

@@ -167,10 +167,11 @@ export interface ValidateReport {
     /** Retraining runs (base, noise, one per row) with a stage that did not converge. */
     readonly unconvergedRuns: number;
     /**
-     * Leave-one-out runs resolving a small perturbation (from the base run's end, or with the
-     * response objective) whose ‖∇‖ rose more than tenfold above its start and the noise
-     * run's: they left the start's neighbourhood (the damped Hessian is not positive definite
-     * there) and measured another minimum. Absent in older reports.
+     * Runs resolving a small perturbation (leave-one-out runs from the base run's end; with the
+     * response objective, those and the noise run) whose ‖∇‖ rose more than tenfold above its
+     * start and the gradient tolerance: they left the start's neighbourhood (the damped
+     * Hessian is not positive definite there) and measured another minimum. Absent in older
+     * reports.
      */
     readonly departedRuns?: number;
     /** Where finished runs are kept (a stopped check resumes there), and how many came from it; null with the cache off. */

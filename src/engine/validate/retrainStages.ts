@@ -440,11 +440,11 @@ export const LEFT_START_FACTOR = 10;
 
 /**
  * Whether a stage run that started near its minimiser went elsewhere: ‖∇‖ rose above
- * {@link LEFT_START_FACTOR} × its start and × `roundoff` (the ‖∇‖ that float32 summation
- * alone makes, below which a rise means nothing).
+ * {@link LEFT_START_FACTOR} × its start and × `floor` (a level below which rises are
+ * round-off: the gradient tolerance).
  */
-export function leftStart(r: StageRun, roundoff = 0): boolean {
-  return r.initialGradientNorm > 0 && r.maxGradientNorm > LEFT_START_FACTOR * Math.max(r.initialGradientNorm, roundoff);
+export function leftStart(r: StageRun, floor = 0): boolean {
+  return r.initialGradientNorm > 0 && r.maxGradientNorm > LEFT_START_FACTOR * Math.max(r.initialGradientNorm, floor);
 }
 
 function stageRun(r: Awaited<ReturnType<typeof minimizeLbfgs>>): StageRun {
