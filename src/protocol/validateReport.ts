@@ -155,6 +155,13 @@ export interface ValidateReport {
       readonly optimizer: 'lbfgs';
       /** μ_p, μ_f of the proximal terms (0 with `plain`). */
       readonly proximal: { readonly pretrain: number; readonly finetune: number };
+      /**
+       * What each run finds: `minimum` of the (damped) objective, or with the response
+       * objective and the squared damping form, `stationary`: the minimiser of
+       * ½‖∇(objective)‖² + (λ/2)‖θ − θ_saved‖², whose first-order response is the squared
+       * form's (H² + λI)⁻¹H. Absent in older reports (`minimum`).
+       */
+      readonly response?: 'minimum' | 'stationary';
     };
   };
   readonly retrain: { readonly base: RetrainRunView; readonly noise: RetrainRunView };

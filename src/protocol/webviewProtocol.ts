@@ -308,6 +308,8 @@ export interface ValidatePanelModel {
   readonly testLoss: { readonly saved: number; readonly base: number; readonly noise: number };
   readonly retrain: {
     readonly objective: string;
+    /** `minimum` or `stationary` (the response objective with the squared damping form). */
+    readonly response?: string;
     readonly gradientTolerance: number;
     readonly maxIterations: number;
     readonly proximal: { readonly pretrain: number; readonly finetune: number };

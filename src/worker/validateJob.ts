@@ -81,7 +81,10 @@ export async function runValidate(configPath: string, options: ValidateOptions, 
       const sample = sampleForValidation(trace.scores, options.sample, seed);
       const damped = retrainOptions.objective !== 'plain';
       const proximal = damped ? { pretrain: settings.pretrainDamping, finetune: settings.finetuneDamping } : { pretrain: 0, finetune: 0 };
-      if (damped && settings.dampingForm === 'squared') {
+      // The response objective follows the scores' damping form: the minimiser for (H + λI)⁻¹,
+      // the stationary point (½‖∇‖² + proximal) for the squared form (H² + λI)⁻¹H.
+      const response = retrainOptions.objective === 'response' && settings.dampingForm === 'squared' ? 'stationary' : 'minimum';
+      if (retrainOptions.objective === 'proximal' && settings.dampingForm === 'squared') {
         warnings.push(`The ${retrainOptions.objective} retraining objective matches the plain damping form (H + λI)⁻¹; these scores use the squared form (H² + λI)⁻¹H, which estimates something else (see influence-facts).`);
       }
       finetuneSet = await BatchSet.load(ws.finetuneModel, ws.finetuneTrain, settings.batchSize, undefined, ctx.signal);
@@ -102,7 +105,7 @@ export async function runValidate(configPath: string, options: ValidateOptions, 
           batchSize: settings.batchSize,
         },
         sample,
-        { gradientTolerance: retrainOptions.gradientTolerance, maxIterations: retrainOptions.maxIterations, memory: retrainOptions.memory, proximal, anchored: retrainOptions.objective === 'response' },
+        { gradientTolerance: retrainOptions.gradientTolerance, maxIterations: retrainOptions.maxIterations, memory: retrainOptions.memory, proximal, anchored: retrainOptions.objective === 'response', response },
         seed,
         {
           signal: ctx.signal,
@@ -192,7 +195,7 @@ export async function runValidate(configPath: string, options: ValidateOptions, 
           threshold: floor.threshold,
           comparable: floor.comparable,
         },
-        settings: { influence: trace.settings, retrain: { ...retrainOptions, optimizer: 'lbfgs', proximal } },
+        settings: { influence: trace.settings, retrain: { ...retrainOptions, optimizer: 'lbfgs', proximal, response } },
         retrain: { base: runView(loo.base), noise: runView(loo.noise) },
         diagnostics: {
           backend: tf.getBackend(),

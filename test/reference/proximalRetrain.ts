@@ -4,7 +4,7 @@
  * I(z, xt) with (H + λI)⁻¹ is the first-order derivative of. Used by the tests of the
  * leave-one-out check's `proximal` objective.
  */
-import { gather } from './denseLinearAlgebra';
+import { gather, matMul, matVec } from './denseLinearAlgebra';
 import type { Evaluation } from './float64Net';
 import type { ReferenceWorkspace } from './referenceWorkspace';
 import { newtonMinimize, type NewtonOptions, type Objective } from './retrain';
@@ -41,6 +41,28 @@ function anchoredAt(objective: Objective, anchor: Objective, center: Float64Arra
   };
 }
 
+/**
+ * Φ(x) = ½‖∇L(x)‖² + (μ/2)‖x − c‖² of a stage objective L, with ∇Φ = H∇L + μ(x − c) and
+ * the Gauss–Newton Hessian H² + μI (the term Σ_k ∂_kL ∇²∂_kL, small near a stationary point
+ * of L, only slows Levenberg–Marquardt down; the minimiser found is exact): the `stationary`
+ * response of the squared damping form.
+ */
+function stationarity(stage: Objective, mu: number, center: Float64Array): Objective {
+  return (x, order) => {
+    const e = stage(x, 2);
+    const g = e.gradient as Float64Array;
+    const h = e.hessian as Float64Array;
+    const n = x.length;
+    let value = 0;
+    for (let i = 0; i < n; i++) value += 0.5 * (g[i] as number) ** 2 + 0.5 * mu * ((x[i] as number) - (center[i] as number)) ** 2;
+    if (order === 0) return { value };
+    const gradient = matVec(h, n, n, g).map((v, i) => v + mu * ((x[i] as number) - (center[i] as number)));
+    const hessian = matMul(h, h, n);
+    for (let i = 0; i < n; i++) hessian[i * n + i] = (hessian[i * n + i] as number) + mu;
+    return { value, gradient, hessian };
+  };
+}
+
 export interface ProximalRetrainOptions extends NewtonOptions {
   /** The pretraining example whose weight changes by `epsilon` (−1/m removes it). */
   readonly pretrainIndex: number;
@@ -53,6 +75,8 @@ export interface ProximalRetrainOptions extends NewtonOptions {
   readonly finetuneProximal: number;
   /** Subtract each stage's gradient at the saved weights (with nothing removed, W = W̄): the `response` objective. */
   readonly anchored?: boolean;
+  /** Minimise ½‖∇(stage objective)‖² + (μ/2)‖θ − θ_saved‖² instead (the squared form's response; needs `anchored`). */
+  readonly stationary?: boolean;
 }
 
 /**
@@ -64,12 +88,17 @@ export function proximalRetrainedTestLoss(ws: ReferenceWorkspace, o: ProximalRet
   const { pretrain, finetune } = ws;
   const m = pretrain.train.length;
   const anchored = o.anchored === true;
+  const stationary = o.stationary === true;
+  // Stationary: the stage objectives carry no μ; it goes to Φ's proximal term.
+  const preMu = stationary ? 0 : o.pretrainProximal;
+  const finMu = stationary ? 0 : o.finetuneProximal;
+  const solve = (stage: Objective, mu: number, center: Float64Array) => newtonMinimize(stationary ? stationarity(stage, mu, center) : stage, center, o);
   const pretrainObjective = (weights: Float64Array): Objective => (x, order) =>
-    withProximal(pretrain.net.evaluate(x, pretrain.train, order, weights), x, o.pretrainProximal, pretrain.savedParams);
+    withProximal(pretrain.net.evaluate(x, pretrain.train, order, weights), x, preMu, pretrain.savedParams);
   const unperturbed = new Float64Array(m).fill(1 / m);
   const weights = Float64Array.from(unperturbed);
   weights[o.pretrainIndex] = (weights[o.pretrainIndex] as number) + o.epsilon;
-  const pre = newtonMinimize(anchoredAt(pretrainObjective(weights), pretrainObjective(unperturbed), pretrain.savedParams, anchored), pretrain.savedParams, o);
+  const pre = solve(anchoredAt(pretrainObjective(weights), pretrainObjective(unperturbed), pretrain.savedParams, anchored), o.pretrainProximal, pretrain.savedParams);
   const wBarSaved = gather(pretrain.savedParams, ws.sharedInPretrain);
   const wBar = gather(pre.params, ws.sharedInPretrain);
   const saved = finetune.savedParams;
@@ -91,18 +120,18 @@ export function proximalRetrainedTestLoss(ws: ReferenceWorkspace, o: ProximalRet
         const hs = h ? new Float64Array(k * k) : undefined;
         if (h && hs) theta.forEach((r, i) => theta.forEach((c, j) => (hs[i * k + j] = h[r * P + c] as number)));
         const reduced: Evaluation = { value: e.value, ...(e.gradient ? { gradient: gather(e.gradient, theta) } : {}), ...(hs ? { hessian: hs } : {}) };
-        return withProximal(reduced, sub, o.finetuneProximal, gather(saved, theta));
+        return withProximal(reduced, sub, finMu, gather(saved, theta));
       };
     };
     const thetaSaved = gather(saved, theta);
-    const fin = newtonMinimize(anchoredAt(thetaObjective(wBar), thetaObjective(wBarSaved), thetaSaved, anchored), thetaSaved, o);
+    const fin = solve(anchoredAt(thetaObjective(wBar), thetaObjective(wBarSaved), thetaSaved, anchored), o.finetuneProximal, thetaSaved);
     theta.forEach((p, i) => (full[p] = fin.params[i] as number));
     params = full;
   } else {
     // α‖W − W̄′‖² is (μ/2)‖…‖² with μ = 2α.
     const surrogate = (w: Float64Array): Objective => (x, order) =>
-      withProximal(withProximal(finetune.net.evaluate(x, finetune.train, order), x, 2 * o.alpha, w, ws.sharedInFinetune), x, o.finetuneProximal, saved);
-    params = newtonMinimize(anchoredAt(surrogate(wBar), surrogate(wBarSaved), saved, anchored), saved, o).params;
+      withProximal(withProximal(finetune.net.evaluate(x, finetune.train, order), x, 2 * o.alpha, w, ws.sharedInFinetune), x, finMu, saved);
+    params = solve(anchoredAt(surrogate(wBar), surrogate(wBarSaved), saved, anchored), o.finetuneProximal, saved).params;
   }
   let loss = 0;
   for (const t of o.testIndices) {

@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { EmbeddingCase, LossName } from '../../common/workspaceConfig';
-import { ParamBlock, accumulateGradient } from '../autodiff/hessianVectorProduct';
+import { ParamBlock, accumulateGradient, accumulateHessianVectorProduct } from '../autodiff/hessianVectorProduct';
 import { yieldToEventLoop } from '../batches';
 import { throwIfAborted } from '../cancel';
 import type { BatchSet } from '../batches';
@@ -67,6 +67,15 @@ export interface RetrainSettings {
    * what Bae et al. 2022 call the proximal Bregman response function).
    */
   readonly anchored?: boolean;
+  /**
+   * What a run finds (default `minimum`): the minimiser of each stage's objective plus
+   * (μ/2)‖θ − θ_saved‖² — the response the plain damping form (H + λI)⁻¹ is the derivative
+   * of — or, `stationary`, the minimiser of ½‖∇(stage objective)‖² + (μ/2)‖θ − θ_saved‖²:
+   * a stationary point of the objective near the saved weights, whose first-order response
+   * to removing z is −(H² + μI)⁻¹H∇g(z)/m, the squared form (eq. 16), defined where H is
+   * indefinite. With `stationary` the stage objectives themselves carry no proximal term.
+   */
+  readonly response?: 'minimum' | 'stationary';
 }
 
 /** How one stage of one run ended. */
@@ -222,6 +231,65 @@ export async function lossAndGradient(
   return { value, gradient };
 }
 
+/**
+ * The stationarity objective of a stage and its gradient: half the squared gradient norm of
+ * the stage objective L (data, removed examples, proximal and linear terms as in
+ * {@link lossAndGradient}) plus a proximal term.
+ *
+ * ```tex
+ * \Phi(x) = \tfrac12 \lVert \nabla L(x) \rVert^2 + \tfrac{\mu}{2} \lVert x - c \rVert^2, \qquad
+ * \nabla \Phi(x) = \nabla^2 L(x)\, \nabla L(x) + \mu (x - c)
+ * ```
+ *
+ * ## Notes
+ * One gradient pass and one Hessian-vector pass (Pearlmutter's R-operator, exact) over
+ * the data. At a stationary point of L (the anchored saved weights), the first-order
+ * response of argmin Φ to a perturbation ε∇g of ∇L is −ε(H² + μI)⁻¹H∇g: eq. 16's squared
+ * damping form. Φ's value comes from ∇L alone, so it carries no float32 loss round-off.
+ */
+export async function stationarityAndGradient(
+  loss: LossName,
+  block: ParamBlock,
+  data: BatchSet,
+  normalizer: number,
+  x: Float64Array,
+  terms: ObjectiveTerms,
+  mu: number,
+  center: Float64Array,
+): Promise<{ value: number; gradient: Float64Array }> {
+  const { gradient: g } = await lossAndGradient(loss, block, data, normalizer, x, terms);
+  const hg = new Float64Array(block.size);
+  for (const b of data.batches) {
+    throwIfAborted(terms.signal, 'retraining');
+    accumulateHessianVectorProduct(loss, block, block, g, b, hg);
+    await yieldToEventLoop();
+  }
+  if (terms.removed && terms.removed.count > 0) {
+    const out = new Float64Array(block.size);
+    for (const b of terms.removed.batches) accumulateHessianVectorProduct(loss, block, block, g, b, out);
+    for (let i = 0; i < hg.length; i++) hg[i] = (hg[i] as number) - (out[i] as number);
+  }
+  const inv = 1 / normalizer;
+  for (let i = 0; i < hg.length; i++) hg[i] = (hg[i] as number) * inv;
+  // The proximal terms' Hessian 2c·I on their positions (the linear term has none).
+  for (const term of terms.proximal ?? []) {
+    if (term.weight === 0) continue;
+    const n = term.positions ? term.positions.length : x.length;
+    for (let k = 0; k < n; k++) {
+      const q = term.positions ? (term.positions[k] as number) : k;
+      hg[q] = (hg[q] as number) + 2 * term.weight * (g[q] as number);
+    }
+  }
+  let value = 0;
+  for (let i = 0; i < g.length; i++) value += 0.5 * (g[i] as number) ** 2;
+  for (let i = 0; i < x.length; i++) {
+    const d = (x[i] as number) - (center[i] as number);
+    value += 0.5 * mu * d * d;
+    hg[i] = (hg[i] as number) + mu * d;
+  }
+  return { value, gradient: hg };
+}
+
 /** Nodes and weights of 3-point Gauss–Legendre quadrature on [0, 1] (exact for degree ≤ 5). */
 const GAUSS_LEGENDRE_3 = [
   { s: 0.5 - 0.5 * Math.sqrt(0.6), w: 5 / 18 },
@@ -371,13 +439,18 @@ export class TwoStageRetrainer {
     const signal = o.signal ? { signal: o.signal } : {};
     try {
       // (1/m) Σ_{i ∈ set \ removed} g(z_i) + (μ_p/2)‖θ − θ̄‖² [− r̄ᵀ(θ − θ̄)]: removing z is the perturbation ε = −1/m of eq. 8's G + εg(z).
+      const stationary = st.response === 'stationary';
+      // A stage's objective, minimised, or (stationary) its ½‖∇‖² plus the proximal term.
+      const stageObjective = (loss: LossName, block: ParamBlock, data: BatchSet, normalizer: number, terms: ObjectiveTerms, mu: number, center: Float64Array) =>
+        stationary
+          ? (x: Float64Array) => stationarityAndGradient(loss, block, data, normalizer, x, terms, mu, center)
+          : (x: Float64Array) => lossAndGradient(loss, block, data, normalizer, x, { ...terms, proximal: [...(terms.proximal ?? []), { weight: mu / 2, center }] });
       const preTerms: ObjectiveTerms = {
-        proximal: [{ weight: st.proximal.pretrain / 2, center: this.savedPretrain }],
         ...(o.removed ? { removed: o.removed } : {}),
         ...(anchors ? { linear: { gradient: anchors.pretrain, center: this.savedPretrain } } : {}),
         ...signal,
       };
-      const pre = await minimizeLbfgs((x) => lossAndGradient(p.pretrain.loss, preAll, pretrainSet, p.pretrain.count, x, preTerms), startPre, lbfgs('pretrain'));
+      const pre = await minimizeLbfgs(stageObjective(p.pretrain.loss, preAll, pretrainSet, p.pretrain.count, preTerms, st.proximal.pretrain, this.savedPretrain), startPre, lbfgs('pretrain'));
       const wBar = preW.projectFrom(preAll, pre.x);
 
       let fin;
@@ -386,12 +459,11 @@ export class TwoStageRetrainer {
         setBlockValues(finW, wBar);
         const thetaSaved = finTheta.projectFrom(finAll, this.savedFinetune);
         const finTerms: ObjectiveTerms = {
-          proximal: [{ weight: st.proximal.finetune / 2, center: thetaSaved }],
           ...(anchors ? { linear: { gradient: anchors.finetune, center: thetaSaved } } : {}),
           ...signal,
         };
         fin = await minimizeLbfgs(
-          (x) => lossAndGradient(p.finetune.loss, finTheta, p.finetune.train, p.finetune.train.count, x, finTerms),
+          stageObjective(p.finetune.loss, finTheta, p.finetune.train, p.finetune.train.count, finTerms, st.proximal.finetune, thetaSaved),
           finTheta.projectFrom(finAll, startFin),
           lbfgs('finetune'),
         );
@@ -399,14 +471,11 @@ export class TwoStageRetrainer {
       } else {
         // Case 2: the proximal surrogate α‖W − W̄′‖² + F(W, Θ) over (W, Θ).
         const finTerms: ObjectiveTerms = {
-          proximal: [
-            { weight: p.alpha, positions: this.wInFinetune, center: wBar },
-            { weight: st.proximal.finetune / 2, center: this.savedFinetune },
-          ],
+          proximal: [{ weight: p.alpha, positions: this.wInFinetune, center: wBar }],
           ...(anchors ? { linear: { gradient: anchors.finetune, center: this.savedFinetune } } : {}),
           ...signal,
         };
-        fin = await minimizeLbfgs((x) => lossAndGradient(p.finetune.loss, finAll, p.finetune.train, p.finetune.train.count, x, finTerms), startFin, lbfgs('finetune'));
+        fin = await minimizeLbfgs(stageObjective(p.finetune.loss, finAll, p.finetune.train, p.finetune.train.count, finTerms, st.proximal.finetune, this.savedFinetune), startFin, lbfgs('finetune'));
         setBlockValues(finAll, fin.x);
       }
       const end = { pretrain: Float64Array.from(pre.x), finetune: finAll.values() };

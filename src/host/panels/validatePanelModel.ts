@@ -43,6 +43,7 @@ export function validatePanelModel(args: {
     testLoss: r.testLoss,
     retrain: {
       objective: r.settings.retrain.objective,
+      ...(r.settings.retrain.response ? { response: r.settings.retrain.response } : {}),
       gradientTolerance: r.settings.retrain.gradientTolerance,
       maxIterations: r.settings.retrain.maxIterations,
       proximal: r.settings.retrain.proximal,
