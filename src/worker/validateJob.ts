@@ -131,9 +131,12 @@ export async function runValidate(configPath: string, options: ValidateOptions, 
 
       // ---- the report ----
       const ids = ws.pretrainTrain.ids();
+      // Drawn here, in row order: inside the async map below, the draws would follow the order
+      // in which the rows' texts arrive, and the baseline would change from run to run.
       const normal = standardNormal(seed + 2);
+      const randomPredictions = loo.rows.map(() => normal());
       const rows: ValidateRow[] = await Promise.all(
-        loo.rows.map(async (r) => {
+        loo.rows.map(async (r, k) => {
           const text = (await ws.pretrainTrain.display(r.index)).text;
           const line = ws.pretrainTrain.lineOf(r.index);
           const score = trace.scores[r.index] as number;
@@ -147,7 +150,7 @@ export async function runValidate(configPath: string, options: ValidateOptions, 
             predicted: -score / m,
             actual: r.actual,
             identityPredicted: -(identity.scores[r.index] as number) / m,
-            randomPredicted: normal(),
+            randomPredicted: randomPredictions[k] as number,
             retrain: runView(r.run),
           };
         }),

@@ -297,6 +297,8 @@ describe('leave-one-out check against float64 retraining', () => {
       // The same runs, deterministic on one backend: equal to the last digit.
       assert.deepEqual(resumed.rows.map((r) => [r.index, r.actual]), reference.rows.map((r) => [r.index, r.actual]));
       assert.deepEqual(resumed.testLoss, reference.testLoss);
+      // The random-score baseline is seeded and drawn in row order: the same draws.
+      assert.deepEqual(resumed.rows.map((r) => r.randomPredicted), reference.rows.map((r) => r.randomPredicted));
 
       // Again: every run from the journal; a damaged entry is run again, with the same result.
       const dir = resumed.diagnostics.journal?.dir as string;
