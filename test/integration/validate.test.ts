@@ -141,72 +141,49 @@ describe('leave-one-out check against float64 retraining', () => {
     assert.ok((report.correlations.influence.random.pearson ?? -1) >= 0.99, `r(random) = ${report.correlations.influence.random.pearson}`);
   });
 
-  for (const kase of ['fixed', 'updated'] as const) {
-    it(`response objective (mlp, Case ${kase === 'fixed' ? 1 : 2}, weights off the minimum): the base run takes no step; actual ΔL matches the float64 anchored re-solve`, async () => {
-      const built = await buildTinyWorkspace(path.join(root, `mlp-response-${kase}`), { kind: 'mlp', case: kase, seed: 1 });
-      // Not a stationary point of either stage: the response is taken at the weights as they are.
-      // In Case 1 the heads only: the finetuned W must stay the pretrained W̄.
-      await perturbWeights(built.msifPath, 'pretrain', 0.02, 11, kase === 'fixed');
-      await perturbWeights(built.msifPath, 'finetune', 0.02, 12, kase === 'fixed');
-      const lambda = 0.01;
-      const report = await runValidate(built.msifPath, {
-        sample: 8,
-        test: '0',
-        overrides: { pretrainDamping: lambda, finetuneDamping: lambda },
-        retrain: { gradientTolerance: 1e-7, maxIterations: 500 },
+  // The response objective follows the damping form: the minimiser (plain), the stationary point (squared).
+  for (const form of ['plain', 'squared'] as const) {
+    for (const kase of ['fixed', 'updated'] as const) {
+      const what = form === 'plain' ? 'the damped minimum' : 'the stationary response';
+      it(`response objective, ${form} damping form (mlp, Case ${kase === 'fixed' ? 1 : 2}, weights off the minimum): the base run takes no step; ${what} matches the float64 re-solve`, async () => {
+        const built = await buildTinyWorkspace(path.join(root, `mlp-response-${form}-${kase}`), { kind: 'mlp', case: kase, seed: 1 });
+        // Not a stationary point of either stage: the response is taken at the weights as they are.
+        // In Case 1 the heads only: the finetuned W must stay the pretrained W̄.
+        await perturbWeights(built.msifPath, 'pretrain', 0.02, 11, kase === 'fixed');
+        await perturbWeights(built.msifPath, 'finetune', 0.02, 12, kase === 'fixed');
+        const config = JSON.parse(await fs.readFile(built.msifPath, 'utf8')) as { influence: Record<string, unknown> };
+        config.influence['dampingForm'] = form;
+        await fs.writeFile(built.msifPath, JSON.stringify(config, null, 2));
+        const lambda = 0.01;
+        const report = await runValidate(built.msifPath, {
+          sample: 8,
+          test: '0',
+          overrides: { pretrainDamping: lambda, finetuneDamping: lambda },
+          retrain: { gradientTolerance: form === 'plain' ? 1e-7 : 1e-9, maxIterations: 500 },
+        });
+        assertSampleShape(report, 8);
+        assert.equal(report.settings.retrain.objective, 'response', 'the default objective');
+        assert.equal(report.settings.retrain.response, form === 'plain' ? 'minimum' : 'stationary');
+        assert.deepEqual(report.settings.retrain.proximal, { pretrain: lambda, finetune: lambda });
+        assert.ok(!report.diagnostics.warnings.some((w) => /estimates something else/.test(w)), 'no damping-form mismatch');
+        if (form === 'plain') assert.equal(report.diagnostics.unconvergedRuns, 0, JSON.stringify(report.diagnostics.warnings));
+        // Anchored: the saved weights are the minimiser with nothing removed, to the last bit.
+        const base = report.retrain.base;
+        assert.equal(base.pretrain.iterations + base.finetune.iterations, 0);
+        assert.equal(base.pretrain.initialGradientNorm, 0);
+        assert.equal(report.testLoss.base, report.testLoss.saved);
+
+        const ws = loadReferenceWorkspace(built.msifPath);
+        const m = ws.pretrain.train.length;
+        const options = { testIndices: [0], case: kase, alpha: ws.alpha, pretrainProximal: lambda, finetuneProximal: lambda, anchored: true, stationary: form === 'squared' };
+        const saved = proximalRetrainedTestLoss(ws, { ...options, pretrainIndex: 0, epsilon: 0 });
+        for (const row of [report.rows[0], report.rows[1], report.rows[7]] as ValidateRow[]) {
+          const ref = proximalRetrainedTestLoss(ws, { ...options, pretrainIndex: row.index, epsilon: -1 / m }) - saved;
+          assert.ok(relErr(row.actual, ref) <= (form === 'plain' ? 2e-3 : 1e-2), `example ${row.index} (${row.sample}): engine ΔL ${row.actual}, float64 ${ref}`);
+        }
+        assert.ok((report.correlations.influence.random.pearson ?? -1) >= 0.99, `r(random) = ${report.correlations.influence.random.pearson}`);
       });
-      assertSampleShape(report, 8);
-      assert.equal(report.settings.retrain.objective, 'response', 'the default objective');
-      assert.deepEqual(report.settings.retrain.proximal, { pretrain: lambda, finetune: lambda });
-      assert.equal(report.diagnostics.unconvergedRuns, 0, JSON.stringify(report.diagnostics.warnings));
-      // Anchored: the saved weights are the minimiser with nothing removed, to the last bit.
-      const base = report.retrain.base;
-      assert.equal(base.pretrain.iterations + base.finetune.iterations, 0);
-      assert.equal(base.pretrain.initialGradientNorm, 0);
-      assert.equal(report.testLoss.base, report.testLoss.saved);
-
-      const ws = loadReferenceWorkspace(built.msifPath);
-      const m = ws.pretrain.train.length;
-      const options = { testIndices: [0], case: kase, alpha: ws.alpha, pretrainProximal: lambda, finetuneProximal: lambda, anchored: true };
-      const saved = proximalRetrainedTestLoss(ws, { ...options, pretrainIndex: 0, epsilon: 0 });
-      for (const row of [report.rows[0], report.rows[1], report.rows[7]] as ValidateRow[]) {
-        const ref = proximalRetrainedTestLoss(ws, { ...options, pretrainIndex: row.index, epsilon: -1 / m }) - saved;
-        assert.ok(relErr(row.actual, ref) <= 2e-3, `example ${row.index} (${row.sample}): engine ΔL ${row.actual}, float64 ${ref}`);
-      }
-      assert.ok((report.correlations.influence.random.pearson ?? -1) >= 0.99, `r(random) = ${report.correlations.influence.random.pearson}`);
-    });
-  }
-
-  for (const kase of ['fixed', 'updated'] as const) {
-    it(`response objective with the squared damping form (mlp, Case ${kase === 'fixed' ? 1 : 2}, weights off the minimum): the stationary response matches the float64 re-solve`, async () => {
-      const built = await buildTinyWorkspace(path.join(root, `mlp-stationary-${kase}`), { kind: 'mlp', case: kase, seed: 1 });
-      await perturbWeights(built.msifPath, 'pretrain', 0.02, 11, kase === 'fixed');
-      await perturbWeights(built.msifPath, 'finetune', 0.02, 12, kase === 'fixed');
-      const config = JSON.parse(await fs.readFile(built.msifPath, 'utf8')) as { influence: Record<string, unknown> };
-      config.influence['dampingForm'] = 'squared';
-      await fs.writeFile(built.msifPath, JSON.stringify(config, null, 2));
-      const lambda = 0.01;
-      const report = await runValidate(built.msifPath, {
-        sample: 8,
-        test: '0',
-        overrides: { pretrainDamping: lambda, finetuneDamping: lambda },
-        retrain: { gradientTolerance: 1e-9, maxIterations: 500 },
-      });
-      assertSampleShape(report, 8);
-      assert.equal(report.settings.retrain.response, 'stationary');
-      assert.ok(!report.diagnostics.warnings.some((w) => /estimates something else/.test(w)), 'no damping-form mismatch');
-      assert.equal(report.retrain.base.pretrain.iterations + report.retrain.base.finetune.iterations, 0);
-
-      const ws = loadReferenceWorkspace(built.msifPath);
-      const m = ws.pretrain.train.length;
-      const options = { testIndices: [0], case: kase, alpha: ws.alpha, pretrainProximal: lambda, finetuneProximal: lambda, anchored: true, stationary: true };
-      const saved = proximalRetrainedTestLoss(ws, { ...options, pretrainIndex: 0, epsilon: 0 });
-      for (const row of [report.rows[0], report.rows[1], report.rows[7]] as ValidateRow[]) {
-        const ref = proximalRetrainedTestLoss(ws, { ...options, pretrainIndex: row.index, epsilon: -1 / m }) - saved;
-        assert.ok(relErr(row.actual, ref) <= 1e-2, `example ${row.index} (${row.sample}): engine ΔL ${row.actual}, float64 ${ref}`);
-      }
-      assert.ok((report.correlations.influence.random.pearson ?? -1) >= 0.99, `r(random) = ${report.correlations.influence.random.pearson}`);
-    });
+    }
   }
 
   it('response objective: runs that leave the saved weights\' neighbourhood are counted and explained (untrained model), none on the trained one', async () => {
