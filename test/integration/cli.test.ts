@@ -100,7 +100,7 @@ describe('msif CLI', () => {
     });
 
     test('validate with an unknown retraining objective is a usage error (exit 2)', () => {
-      assertFails(msif(['validate', '--config', 'msif.json', '--sample', '5', '--retrain', 'exact']), 2, /--retrain is 'exact' \(expected one of proximal, plain\)/);
+      assertFails(msif(['validate', '--config', 'msif.json', '--sample', '5', '--retrain', 'exact']), 2, /--retrain is 'exact' \(expected one of response, proximal, plain\)/);
     });
 
     test('--out in a missing directory fails before the job starts', () => {
