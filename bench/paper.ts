@@ -20,7 +20,8 @@
  * Options: --sample N (50; quick 6), --test-count N (1000; quick 100), --pretrain-epochs N
  * and --finetune-epochs N (10, 10; quick 2, 2), --polish-steps N (training.polishSteps: full-batch
  * L-BFGS steps per stage after the epochs, toward the minimum the method assumes; 0), --pretrain-damping X and
- * --finetune-damping X (the paper's 1e-2, 1e-8; the table says when they differ), --retrain response|proximal|plain (validate's
+ * --finetune-damping X (the paper's 1e-2, 1e-8; the table says when they differ), --damping-form
+ * plain|squared (plain; squared is the paper's eq. 16, defined where H is indefinite), --retrain response|proximal|plain (validate's
  * default, proximal), --max-iterations K (validate's, default 200; quick 20), --cases fixed,updated, --backend B, --skip-train, --out-dir DIR
  * (bench/results), --cache-dir DIR (scratch/bench-paper), --tag T.
  * Results: bench/results/paper-<date>-<backend>[-quick][-<tag>].{json,md}, rewritten after
@@ -65,6 +66,8 @@ interface Options {
   /** influence.pretrainDamping / finetuneDamping: the paper's 1e-2 / 1e-8 unless given. */
   readonly pretrainDamping: number;
   readonly finetuneDamping: number;
+  /** influence.dampingForm: plain (H + λI)⁻¹ or the paper's squared (H² + λI)⁻¹H (eq. 16). */
+  readonly dampingForm: 'plain' | 'squared';
   readonly retrain?: string;
   /** validate's --max-iterations (L-BFGS steps per stage and run); quick: 20. */
   readonly maxIterations?: number;
@@ -74,6 +77,11 @@ interface Options {
   readonly outDir: string;
   readonly cacheDir: string;
   readonly tag: string;
+}
+
+function dampingFormOption(text: string | undefined): 'plain' | 'squared' {
+  if (text === undefined || text === 'plain' || text === 'squared') return text ?? 'plain';
+  throw new Error(`--damping-form ${text}: expected plain or squared`);
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -89,6 +97,7 @@ function parseOptions(argv: readonly string[]): Options {
       'polish-steps': { type: 'string' },
       'pretrain-damping': { type: 'string' },
       'finetune-damping': { type: 'string' },
+      'damping-form': { type: 'string' },
       retrain: { type: 'string' },
       'max-iterations': { type: 'string' },
       cases: { type: 'string' },
@@ -117,6 +126,7 @@ function parseOptions(argv: readonly string[]): Options {
     polishSteps: intOption('polish-steps', values['polish-steps'], 0, 0),
     pretrainDamping: numberOption('pretrain-damping', values['pretrain-damping'], PAPER_DAMPING.pretrain),
     finetuneDamping: numberOption('finetune-damping', values['finetune-damping'], PAPER_DAMPING.finetune),
+    dampingForm: dampingFormOption(values['damping-form']),
     ...(values.retrain !== undefined ? { retrain: values.retrain } : {}),
     ...(values['max-iterations'] !== undefined || quick ? { maxIterations: intOption('max-iterations', values['max-iterations'], 20) } : {}),
     cases,
@@ -193,9 +203,10 @@ async function prepare(o: Options, rec: CaseRecord): Promise<string> {
   const made = await runNode(workspaceArgs(o, rec.workspace, rec.case), `${rec.workspace}.make.log`, childEnv(), `make ${rec.case}`);
   if (made.code !== 0) throw new Error(`makeFashionWorkspace failed (${made.stderrTail.slice(-3).join(' | ')})`);
   rec.make = { wallSeconds: round(made.wallSeconds, 1) };
-  if (o.polishSteps > 0) {
-    const c = JSON.parse(fs.readFileSync(config, 'utf8')) as { training: Record<string, unknown> };
-    c.training = { ...c.training, polishSteps: o.polishSteps };
+  if (o.polishSteps > 0 || o.dampingForm !== 'plain') {
+    const c = JSON.parse(fs.readFileSync(config, 'utf8')) as { training: Record<string, unknown>; influence: Record<string, unknown> };
+    if (o.polishSteps > 0) c.training = { ...c.training, polishSteps: o.polishSteps };
+    c.influence = { ...c.influence, dampingForm: o.dampingForm };
     fs.writeFileSync(config, JSON.stringify(c, null, 2) + '\n');
   }
   const trained = await runNode(['bin/msif.js', 'train', '--config', config, ...backendArgs(o)], path.join(rec.workspace, 'train.log'), childEnv(), `train ${rec.case}`);
@@ -253,7 +264,7 @@ function markdown(res: Results): string {
   lines.push(`Command: \`${res.command}\``, '');
   const p = res.protocol;
   lines.push(
-    `Protocol: pretraining on Fashion-MNIST classes 0–3 (m = ${String(p['pretrainCount'])}), finetuning on ${String(p['finetuneCount'])} images of classes 4–9, test: ${String(p['testCount'])} t10k images of classes 4–9, summed (\`--test all\`); the paper's MNIST CNN (Table A, tanh); damping ${String(p['pretrainDamping'] ?? PAPER_DAMPING.pretrain)} / ${String(p['finetuneDamping'] ?? PAPER_DAMPING.finetune)}${p['pretrainDamping'] !== undefined && (p['pretrainDamping'] !== PAPER_DAMPING.pretrain || p['finetuneDamping'] !== PAPER_DAMPING.finetune) ? " (**not the paper's 1e-2 / 1e-8**)" : ''}, 1,000 Hessian samples, α = 0.01, 100 CG iterations; training: Adam, lr 0.001, batch 128, ${String(p['pretrainEpochs'])} + ${String(p['finetuneEpochs'])} epochs${Number(p['polishSteps'] ?? 0) > 0 ? `, then up to ${String(p['polishSteps'])} full-batch L-BFGS steps per stage (training.polishSteps)` : ''}. \`msif validate --sample ${String(p['sample'])}\`: half the largest |score|, half random (seeded), each retrained without the example by deterministic full-batch L-BFGS from the saved weights.`,
+    `Protocol: pretraining on Fashion-MNIST classes 0–3 (m = ${String(p['pretrainCount'])}), finetuning on ${String(p['finetuneCount'])} images of classes 4–9, test: ${String(p['testCount'])} t10k images of classes 4–9, summed (\`--test all\`); the paper's MNIST CNN (Table A, tanh); damping ${String(p['pretrainDamping'] ?? PAPER_DAMPING.pretrain)} / ${String(p['finetuneDamping'] ?? PAPER_DAMPING.finetune)}${p['pretrainDamping'] !== undefined && (p['pretrainDamping'] !== PAPER_DAMPING.pretrain || p['finetuneDamping'] !== PAPER_DAMPING.finetune) ? " (**not the paper's 1e-2 / 1e-8**)" : ''}, ${p['dampingForm'] === 'squared' ? 'squared form (H² + λI)⁻¹H (eq. 16)' : 'plain form (H + λI)⁻¹'}, 1,000 Hessian samples, α = 0.01, 100 CG iterations; training: Adam, lr 0.001, batch 128, ${String(p['pretrainEpochs'])} + ${String(p['finetuneEpochs'])} epochs${Number(p['polishSteps'] ?? 0) > 0 ? `, then up to ${String(p['polishSteps'])} full-batch L-BFGS steps per stage (training.polishSteps)` : ''}. \`msif validate --sample ${String(p['sample'])}\`: half the largest |score|, half random (seeded), each retrained without the example by deterministic full-batch L-BFGS from the saved weights.`,
     '',
   );
   lines.push('## Pearson r of predicted (−I/m) against actual change of the test loss', '');
@@ -295,7 +306,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const started = new Date();
   const base = path.join(o.outDir, `paper-${started.toISOString().slice(0, 10)}-${String(backend['name'])}${o.quick ? '-quick' : ''}${o.tag ? `-${o.tag}` : ''}`);
   const damped = o.pretrainDamping !== PAPER_DAMPING.pretrain || o.finetuneDamping !== PAPER_DAMPING.finetune ? `-d${o.pretrainDamping}.${o.finetuneDamping}` : '';
-  const key = `m${o.pretrainCount}-f${o.finetuneCount}-t${o.testCount}-e${o.pretrainEpochs}.${o.finetuneEpochs}${o.polishSteps > 0 ? `-p${o.polishSteps}` : ''}${damped}`;
+  const key = `m${o.pretrainCount}-f${o.finetuneCount}-t${o.testCount}-e${o.pretrainEpochs}.${o.finetuneEpochs}${o.polishSteps > 0 ? `-p${o.polishSteps}` : ''}${damped}${o.dampingForm === 'squared' ? '-sq' : ''}`;
   const res: Results = {
     schema: 1,
     started: started.toISOString(),
@@ -304,7 +315,7 @@ async function main(argv: readonly string[]): Promise<number> {
     quick: o.quick,
     machine: machineInfo(),
     backend,
-    protocol: { pretrainCount: o.pretrainCount, finetuneCount: o.finetuneCount, testCount: o.testCount, pretrainEpochs: o.pretrainEpochs, finetuneEpochs: o.finetuneEpochs, polishSteps: o.polishSteps, pretrainDamping: o.pretrainDamping, finetuneDamping: o.finetuneDamping, sample: o.sample, retrain: o.retrain ?? 'validate default', maxIterations: o.maxIterations ?? 'validate default' },
+    protocol: { pretrainCount: o.pretrainCount, finetuneCount: o.finetuneCount, testCount: o.testCount, pretrainEpochs: o.pretrainEpochs, finetuneEpochs: o.finetuneEpochs, polishSteps: o.polishSteps, pretrainDamping: o.pretrainDamping, finetuneDamping: o.finetuneDamping, dampingForm: o.dampingForm, sample: o.sample, retrain: o.retrain ?? 'validate default', maxIterations: o.maxIterations ?? 'validate default' },
     cases: o.cases.map((c) => ({ case: c, workspace: path.join(o.cacheDir, `${c}-${key}`), status: 'pending' })),
   };
   write(res, base);
