@@ -22,7 +22,7 @@
  * L-BFGS steps per stage after the epochs, toward the minimum the method assumes; 0), --pretrain-damping X and
  * --finetune-damping X (the paper's 1e-2, 1e-8; the table says when they differ), --damping-form
  * plain|squared (plain; squared is the paper's eq. 16, defined where H is indefinite), --retrain response|proximal|plain (validate's
- * default, proximal), --max-iterations K (validate's, default 200; quick 20), --cases fixed,updated, --backend B, --skip-train, --out-dir DIR
+ * default, response), --max-iterations K (validate's, default 200; quick 20), --cases fixed,updated, --backend B, --skip-train, --out-dir DIR
  * (bench/results), --cache-dir DIR (scratch/bench-paper), --tag T.
  * Results: bench/results/paper-<date>-<backend>[-quick][-<tag>].{json,md}, rewritten after
  * every step, so a stopped run leaves what it measured. Resuming: run it again with
@@ -35,6 +35,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT, backendArgs, backendOption, childEnv, fmt, intOption, numberOption, killChildOnSignals, machineInfo, mib, resolveBackend, round, runNode } from './common';
+import { RETRAIN_OBJECTIVES } from '../src/protocol/validateReport';
 import type { ValidateReport } from '../src/protocol/validateReport';
 
 const MAKE = path.join('scripts', 'makeFashionWorkspace.ts');
@@ -114,7 +115,7 @@ function parseOptions(argv: readonly string[]): Options {
     if (!found) throw new Error(`--cases ${values.cases}: expected fixed and/or updated`);
     return found;
   });
-  if (values.retrain !== undefined && !['response', 'proximal', 'plain'].includes(values.retrain)) throw new Error(`--retrain ${values.retrain}: expected response, proximal or plain`);
+  if (values.retrain !== undefined && !RETRAIN_OBJECTIVES.some((r) => r === values.retrain)) throw new Error(`--retrain ${values.retrain}: expected ${RETRAIN_OBJECTIVES.join(', ')}`);
   return {
     quick,
     sample: intOption('sample', values.sample, quick ? 6 : 50),

@@ -79,13 +79,14 @@ export async function runValidate(configPath: string, options: ValidateOptions, 
       endPhase('identity');
 
       const sample = sampleForValidation(trace.scores, options.sample, seed);
-      const damped = retrainOptions.objective !== 'plain';
-      const proximal = damped ? { pretrain: settings.pretrainDamping, finetune: settings.finetuneDamping } : { pretrain: 0, finetune: 0 };
+      // The response objective: anchored at the saved weights (RetrainSettings.anchored).
+      const anchored = retrainOptions.objective === 'response';
+      const proximal = retrainOptions.objective !== 'plain' ? { pretrain: settings.pretrainDamping, finetune: settings.finetuneDamping } : { pretrain: 0, finetune: 0 };
       // The response objective follows the scores' damping form: the minimiser for (H + λI)⁻¹,
       // the stationary point (½‖∇‖² + proximal) for the squared form (H² + λI)⁻¹H.
-      const response = retrainOptions.objective === 'response' && settings.dampingForm === 'squared' ? 'stationary' : 'minimum';
+      const response = anchored && settings.dampingForm === 'squared' ? 'stationary' : 'minimum';
       if (retrainOptions.objective === 'proximal' && settings.dampingForm === 'squared') {
-        warnings.push(`The ${retrainOptions.objective} retraining objective matches the plain damping form (H + λI)⁻¹; these scores use the squared form (H² + λI)⁻¹H, which estimates something else (see influence-facts).`);
+        warnings.push('The proximal retraining objective matches the plain damping form (H + λI)⁻¹; these scores use the squared form (H² + λI)⁻¹H, which estimates something else (see influence-facts).');
       }
       finetuneSet = await BatchSet.load(ws.finetuneModel, ws.finetuneTrain, settings.batchSize, undefined, ctx.signal);
       const journalRoot = ihvpCacheDir();
@@ -105,7 +106,7 @@ export async function runValidate(configPath: string, options: ValidateOptions, 
           batchSize: settings.batchSize,
         },
         sample,
-        { gradientTolerance: retrainOptions.gradientTolerance, maxIterations: retrainOptions.maxIterations, memory: retrainOptions.memory, proximal, anchored: retrainOptions.objective === 'response', response },
+        { gradientTolerance: retrainOptions.gradientTolerance, maxIterations: retrainOptions.maxIterations, memory: retrainOptions.memory, proximal, anchored, response },
         seed,
         {
           signal: ctx.signal,
@@ -168,8 +169,7 @@ export async function runValidate(configPath: string, options: ValidateOptions, 
       // Runs that resolve a small perturbation of a solved objective (anchored: the noise run
       // too). Rises below 10× the gradient tolerance are round-off (seen: ‖∇‖ 2e-8 → 1.2e-6 on
       // the example's noise run, whose curvature pairs are made of round-off).
-      const anchoredRuns = retrainOptions.objective === 'response';
-      const perturbation = [...(anchoredRuns ? [loo.noise] : []), ...(anchoredRuns || retrainOptions.start === 'base' ? loo.rows.map((r) => r.run) : [])];
+      const perturbation = [...(anchored ? [loo.noise] : []), ...(anchored || retrainOptions.start === 'base' ? loo.rows.map((r) => r.run) : [])];
       const departed = perturbation.filter((r) => leftStart(r.pretrain, retrainOptions.gradientTolerance) || leftStart(r.finetune, retrainOptions.gradientTolerance));
       warnings.push(...validateWarnings(rows, floor, unconverged, runs.length, retrainOptions));
       if (departed.length > 0) {

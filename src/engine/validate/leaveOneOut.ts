@@ -138,9 +138,7 @@ export async function leaveOneOut(
       key: string,
       label: string,
       load: () => Promise<{ set: BatchSet; removed?: BatchSet; owned: BatchSet[] }>,
-      from?: RetrainPoint,
-      reference?: Float64Array,
-      pretrainRoundoff?: number,
+      at: { readonly from?: RetrainPoint; readonly reference?: Float64Array; readonly pretrainRoundoff?: number } = {},
     ): Promise<RetrainRun> => {
       const k = runIndex++;
       const stored = await o.journal?.load(key);
@@ -157,10 +155,8 @@ export async function leaveOneOut(
       try {
         const run = await retrainer.run(sets.set, {
           signal: o.signal,
-          ...(from ? { from } : {}),
+          ...at,
           ...(sets.removed ? { removed: sets.removed } : {}),
-          ...(reference ? { reference } : {}),
-          ...(pretrainRoundoff !== undefined ? { pretrainRoundoff } : {}),
           onProgress: (p) => {
             const within = p.stage === 'pretrain' ? 0.8 * (p.iteration / p.maxIterations) : 0.8 + 0.2 * (p.iteration / p.maxIterations);
             o.onProgress?.({ run: k, runs, label, ...p, fraction: (k + within) / runs });
@@ -182,8 +178,7 @@ export async function leaveOneOut(
         const set = await BatchSet.load(model, z, problem.batchSize, shuffledIndices(z.count, seededRandom(seed + 1)), o.signal);
         return { set, owned: [set] };
       },
-      undefined,
-      base.end.finetune,
+      { reference: base.end.finetune },
     );
     // Anchored, the noise run starts with ‖∇‖ from summation order alone: the pretraining
     // gradient's round-off level, below which a leave-one-out run cannot resolve its perturbation.
@@ -197,9 +192,7 @@ export async function leaveOneOut(
           const removed = await BatchSet.load(model, z, 1, [e.index], o.signal);
           return { set: full, removed, owned: [removed] };
         },
-        o.startFromBase ? base.end : undefined,
-        base.end.finetune,
-        roundoff,
+        { ...(o.startFromBase ? { from: base.end } : {}), reference: base.end.finetune, ...(roundoff !== undefined ? { pretrainRoundoff: roundoff } : {}) },
       );
       rows.push({ ...e, run, actual: run.testLossChange });
     }

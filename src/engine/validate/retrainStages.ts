@@ -14,7 +14,7 @@ import type { EmbeddingCase, LossName } from '../../common/workspaceConfig';
 import { ParamBlock, accumulateGradient, accumulateHessianVectorProduct } from '../autodiff/hessianVectorProduct';
 import { yieldToEventLoop } from '../batches';
 import { throwIfAborted } from '../cancel';
-import type { BatchSet } from '../batches';
+import type { BatchSet, TensorBatch } from '../batches';
 import { splitParameters } from '../influence/influenceScores';
 import { perExampleLoss } from '../losses';
 import type { Model } from '../model/model';
@@ -179,6 +179,32 @@ export interface ObjectiveTerms {
 }
 
 /**
+ * Σ over the batches of `data` minus Σ over `terms.removed` of what `add` accumulates into
+ * a vector (and returns as a number): the removed examples' part is summed on its own and
+ * subtracted, so that the data's batch sums round as in a run that removes nothing.
+ */
+async function sumWithoutRemoved(
+  size: number,
+  data: BatchSet,
+  terms: ObjectiveTerms,
+  add: (batch: TensorBatch, out: Float64Array) => number,
+): Promise<{ total: number; vector: Float64Array }> {
+  const vector = new Float64Array(size);
+  let total = 0;
+  for (const b of data.batches) {
+    throwIfAborted(terms.signal, 'retraining');
+    total += add(b, vector);
+    await yieldToEventLoop();
+  }
+  if (terms.removed && terms.removed.count > 0) {
+    const out = new Float64Array(size);
+    for (const b of terms.removed.batches) total -= add(b, out);
+    for (let i = 0; i < size; i++) vector[i] = (vector[i] as number) - (out[i] as number);
+  }
+  return { total, vector };
+}
+
+/**
  * The loss of a batch set without the removed examples, divided by `normalizer`, and its
  * gradient on a block, at the block values x, plus proximal and linear terms.
  *
@@ -195,18 +221,7 @@ export async function lossAndGradient(
   terms: ObjectiveTerms = {},
 ): Promise<{ value: number; gradient: Float64Array }> {
   setBlockValues(block, x);
-  const gradient = new Float64Array(block.size);
-  let total = 0;
-  for (const b of data.batches) {
-    throwIfAborted(terms.signal, 'retraining');
-    total += accumulateGradient(loss, block, b, gradient);
-    await yieldToEventLoop();
-  }
-  if (terms.removed && terms.removed.count > 0) {
-    const out = new Float64Array(block.size);
-    for (const b of terms.removed.batches) total -= accumulateGradient(loss, block, b, out);
-    for (let i = 0; i < gradient.length; i++) gradient[i] = (gradient[i] as number) - (out[i] as number);
-  }
+  const { total, vector: gradient } = await sumWithoutRemoved(block.size, data, terms, (b, out) => accumulateGradient(loss, block, b, out));
   const inv = 1 / normalizer;
   let value = total * inv;
   for (let i = 0; i < gradient.length; i++) gradient[i] = (gradient[i] as number) * inv;
@@ -258,17 +273,10 @@ export async function stationarityAndGradient(
   center: Float64Array,
 ): Promise<{ value: number; gradient: Float64Array }> {
   const { gradient: g } = await lossAndGradient(loss, block, data, normalizer, x, terms);
-  const hg = new Float64Array(block.size);
-  for (const b of data.batches) {
-    throwIfAborted(terms.signal, 'retraining');
-    accumulateHessianVectorProduct(loss, block, block, g, b, hg);
-    await yieldToEventLoop();
-  }
-  if (terms.removed && terms.removed.count > 0) {
-    const out = new Float64Array(block.size);
-    for (const b of terms.removed.batches) accumulateHessianVectorProduct(loss, block, block, g, b, out);
-    for (let i = 0; i < hg.length; i++) hg[i] = (hg[i] as number) - (out[i] as number);
-  }
+  const { vector: hg } = await sumWithoutRemoved(block.size, data, terms, (b, out) => {
+    accumulateHessianVectorProduct(loss, block, block, g, b, out);
+    return 0;
+  });
   const inv = 1 / normalizer;
   for (let i = 0; i < hg.length; i++) hg[i] = (hg[i] as number) * inv;
   // The proximal terms' Hessian 2c·I on their positions (the linear term has none).
