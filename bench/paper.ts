@@ -22,7 +22,8 @@
  * L-BFGS steps per stage after the epochs, toward the minimum the method assumes; 0), --pretrain-damping X and
  * --finetune-damping X (the paper's 1e-2, 1e-8; the table says when they differ), --damping-form
  * plain|squared (plain; squared is the paper's eq. 16, defined where H is indefinite), --retrain response|proximal|plain (validate's
- * default, response), --max-iterations K (validate's, default 200; quick 20), --cases fixed,updated, --backend B, --skip-train, --out-dir DIR
+ * default, response), --max-iterations K (validate's, default 200; quick 20), --jobs N (N `msif validate` processes per
+ * case sharing the runs through the journal, each on cores/N BLAS threads; 1), --cases fixed,updated, --backend B, --skip-train, --out-dir DIR
  * (bench/results), --cache-dir DIR (scratch/bench-paper), --tag T.
  * Results: bench/results/paper-<date>-<backend>[-quick][-<tag>].{json,md}, rewritten after
  * every step, so a stopped run leaves what it measured. Resuming: run it again with
@@ -72,6 +73,8 @@ interface Options {
   readonly retrain?: string;
   /** validate's --max-iterations (L-BFGS steps per stage and run); quick: 20. */
   readonly maxIterations?: number;
+  /** `msif validate` processes per case sharing its runs (the journal's claims); 1: one process. */
+  readonly jobs: number;
   readonly cases: readonly Case[];
   readonly backend: string;
   readonly skipTrain: boolean;
@@ -101,6 +104,7 @@ function parseOptions(argv: readonly string[]): Options {
       'damping-form': { type: 'string' },
       retrain: { type: 'string' },
       'max-iterations': { type: 'string' },
+      jobs: { type: 'string' },
       cases: { type: 'string' },
       backend: { type: 'string' },
       'skip-train': { type: 'boolean' },
@@ -130,6 +134,7 @@ function parseOptions(argv: readonly string[]): Options {
     dampingForm: dampingFormOption(values['damping-form']),
     ...(values.retrain !== undefined ? { retrain: values.retrain } : {}),
     ...(values['max-iterations'] !== undefined || quick ? { maxIterations: intOption('max-iterations', values['max-iterations'], 20) } : {}),
+    jobs: intOption('jobs', values.jobs, 1, 1),
     cases,
     backend: backendOption(values.backend),
     skipTrain: values['skip-train'] === true,
@@ -146,7 +151,8 @@ interface CaseRecord {
   error?: string;
   make?: { readonly wallSeconds: number };
   train?: { readonly wallSeconds: number; readonly peakRssMiB: number | null; readonly cpuSeconds: number | null; readonly cached: boolean };
-  validate?: { readonly wallSeconds: number; readonly peakRssMiB: number | null; readonly cpuSeconds: number | null; readonly report: string };
+  /** Wall time of the whole check; CPU summed and peak RSS the largest over its `jobs` processes. */
+  validate?: { readonly wallSeconds: number; readonly peakRssMiB: number | null; readonly cpuSeconds: number | null; readonly report: string; readonly jobs?: number; readonly threadsPerJob?: string };
   summary?: Summary;
 }
 
@@ -224,12 +230,41 @@ function cpuOf(r: { cpuUserSeconds: number | null; cpuSystemSeconds: number | nu
 async function validate(o: Options, rec: CaseRecord, config: string): Promise<void> {
   const report = path.join(rec.workspace, `validate-${rec.case}.json`);
   fs.rmSync(report, { force: true });
-  const args = ['bin/msif.js', 'validate', '--config', config, '--sample', String(o.sample), '--test', 'all', '--case', rec.case, ...(o.retrain ? ['--retrain', o.retrain] : []), ...(o.maxIterations ? ['--max-iterations', String(o.maxIterations)] : []), '--out', report, ...backendArgs(o)];
+  const args = (out: string) => ['bin/msif.js', 'validate', '--config', config, '--sample', String(o.sample), '--test', 'all', '--case', rec.case, ...(o.retrain ? ['--retrain', o.retrain] : []), ...(o.maxIterations ? ['--max-iterations', String(o.maxIterations)] : []), '--out', out, ...backendArgs(o)];
   // The runs' journal beside the workspaces: a stopped benchmark resumes at the run it stopped in.
-  const env = { ...childEnv(), MSIF_CACHE_DIR: process.env['MSIF_CACHE_DIR'] ?? path.join(o.cacheDir, 'msif-cache') };
-  const r = await runNode(args, path.join(rec.workspace, `validate-${rec.case}.log`), env, `validate ${rec.case}`);
+  // With --jobs N, N processes share it: each takes the runs nobody holds (its claims).
+  const threads = o.jobs > 1 ? (process.env['MSIF_NATIVE_THREADS'] ?? String(Math.max(1, Math.floor(os.cpus().length / o.jobs)))) : undefined;
+  const env = { ...childEnv(), MSIF_CACHE_DIR: process.env['MSIF_CACHE_DIR'] ?? path.join(o.cacheDir, 'msif-cache'), ...(threads ? { MSIF_NATIVE_THREADS: threads } : {}) };
+  const log = (j: number) => path.join(rec.workspace, `validate-${rec.case}${j > 0 ? `.job${j}` : ''}.log`);
+  const helperOut = (j: number) => path.join(rec.workspace, `validate-${rec.case}.job${j}.json`);
+  // The helpers start once the first process has the scores (so that they find its solves in the cache) and begins retraining.
+  let startHelpers = (): void => undefined;
+  const helpersMayStart = new Promise<void>((resolve) => (startHelpers = resolve));
+  let helpers: Promise<Awaited<ReturnType<typeof runNode>>[]> | undefined;
+  const main = runNode(args(report), log(0), env, `validate ${rec.case}`, [], (line) => {
+    if (o.jobs > 1 && !helpers && /^validate: \d+ examples, \d+ retraining runs/.test(line)) {
+      helpers = helpersMayStart.then(() => Promise.all(Array.from({ length: o.jobs - 1 }, (_, k) => runNode(args(helperOut(k + 1)), log(k + 1), env, `validate ${rec.case} job ${k + 1}`))));
+      startHelpers();
+    }
+  });
+  const r = await main;
+  const rest = (await helpers) ?? [];
+  for (const [k, h] of rest.entries()) {
+    if (h.code !== 0) process.stderr.write(`bench:paper: helper ${k + 1} of validate ${rec.case} exited ${h.code ?? h.signal} (${h.stderrTail.slice(-2).join(' | ')}); see ${log(k + 1)}\n`);
+    fs.rmSync(helperOut(k + 1), { force: true });
+  }
   if (r.code !== 0 || !fs.existsSync(report)) throw new Error(`msif validate failed (${r.stderrTail.slice(-3).join(' | ')})`);
-  rec.validate = { wallSeconds: round(r.wallSeconds, 1), peakRssMiB: mib(r.peakRssBytes), cpuSeconds: cpuOf(r), report: path.relative(ROOT, report) };
+  const all = [r, ...rest];
+  const cpus = all.map(cpuOf);
+  const rss = all.map((x) => mib(x.peakRssBytes));
+  rec.validate = {
+    wallSeconds: round(Math.max(...all.map((x) => x.wallSeconds)), 1),
+    peakRssMiB: rss.every((x) => x !== null) ? Math.max(...(rss as number[])) : null,
+    cpuSeconds: cpus.every((x) => x !== null) ? round((cpus as number[]).reduce((a, b) => a + b, 0), 1) : null,
+    report: path.relative(ROOT, report),
+    jobs: o.jobs,
+    ...(threads ? { threadsPerJob: threads } : {}),
+  };
   const v = JSON.parse(fs.readFileSync(report, 'utf8')) as ValidateReport;
   rec.summary = {
     n: { top: v.sample.top, random: v.sample.random },
@@ -285,9 +320,10 @@ function markdown(res: Results): string {
     const verdict = (s.influence.all.pearson ?? -Infinity) >= TARGET[c.case] ? 'met' : 'not met';
     lines.push(`- Case ${c.case === 'fixed' ? 1 : 2}: target r ≥ ${TARGET[c.case]} ${verdict} (r = ${r2(s.influence.all.pearson)} over ${s.n.top + s.n.random} examples). Noise floor: spread ${s.noiseFloor.spread.toExponential(2)} vs median |actual| ${s.noiseFloor.medianAbsActual.all?.toExponential(2) ?? '—'}${s.noiseFloor.comparable.all ? ' — **comparable: the actual changes are within retraining noise**' : ''}. Retraining: ${s.retrain.objective}, L-BFGS to ‖∇‖ ≤ ${s.retrain.gradientTolerance} or ${s.retrain.maxIterations} steps; ${s.unconvergedRuns} run(s) not converged. Solves: ${s.solves.map((x) => `${x.system} ${x.converged ? 'converged' : `NOT converged (residual ${x.relativeResidual.toExponential(2)})`}`).join(', ')}.`);
   }
-  lines.push('', '## Time', '', '| case | make s | train s | train RSS MiB | validate s | validate CPU s | validate RSS MiB |', '|---|---:|---:|---:|---:|---:|---:|');
+  lines.push('', '## Time', '', '| case | make s | train s | train RSS MiB | validate s | validate processes × threads | validate CPU s (all processes) | validate RSS MiB (largest) |', '|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const c of res.cases) {
-    lines.push(`| ${c.case} | ${fmt(c.make?.wallSeconds)} | ${fmt(c.train?.wallSeconds)}${c.train?.cached ? ' (cached)' : ''} | ${fmt(c.train?.peakRssMiB)} | ${fmt(c.validate?.wallSeconds)} | ${fmt(c.validate?.cpuSeconds)} | ${fmt(c.validate?.peakRssMiB)} |`);
+    const jobs = c.validate ? `${c.validate.jobs ?? 1} × ${c.validate.threadsPerJob ?? 'auto'}` : '—';
+    lines.push(`| ${c.case} | ${fmt(c.make?.wallSeconds)} | ${fmt(c.train?.wallSeconds)}${c.train?.cached ? ' (cached)' : ''} | ${fmt(c.train?.peakRssMiB)} | ${fmt(c.validate?.wallSeconds)} | ${jobs} | ${fmt(c.validate?.cpuSeconds)} | ${fmt(c.validate?.peakRssMiB)} |`);
   }
   const warnings = res.cases.flatMap((c) => (c.summary?.warnings ?? []).map((w) => `Case ${c.case === 'fixed' ? 1 : 2}: ${w}`));
   if (warnings.length > 0) lines.push('', 'Warnings from the reports:', '', ...warnings.map((w) => `- ${w}`));

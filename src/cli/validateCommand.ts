@@ -51,7 +51,10 @@ export function formatValidateSummary(r: ValidateReport, reportPath?: string): s
       `${r.rows.length + 2} runs, ${r.diagnostics.unconvergedRuns} not converged; ${r.diagnostics.seconds.toFixed(1)} s on ${r.diagnostics.backend}`,
   );
   const journal = r.diagnostics.journal;
-  if (journal) out.push(`Journal: ${journal.resumedRuns} of ${r.rows.length + 2} runs read back from ${journal.dir} (a stopped check resumes there)`);
+  if (journal) {
+    const shared = journal.sharedRuns ? `, ${journal.sharedRuns} waited for while another process ran them` : '';
+    out.push(`Journal: ${journal.resumedRuns} of ${r.rows.length + 2} runs read back from ${journal.dir} (finished earlier or by another process)${shared}; a stopped check resumes there, and the same command in another process shares the runs out`);
+  }
   out.push('');
   const c = r.correlations;
   const head = (s: keyof CorrelationSet): string => `${s === 'top' ? 'top-|score|' : s} (n=${c.influence[s].n})`;

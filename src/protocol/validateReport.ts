@@ -181,8 +181,13 @@ export interface ValidateReport {
      * reports.
      */
     readonly departedRuns?: number;
-    /** Where finished runs are kept (a stopped check resumes there), and how many came from it; null with the cache off. */
-    readonly journal?: { readonly dir: string; readonly resumedRuns: number } | null;
+    /**
+     * Where finished runs are kept (a stopped check resumes there), how many were found
+     * there finished (by an earlier invocation or another process), and how many this
+     * process waited for while another process running the same check ran them (absent in
+     * older reports); null with the cache off.
+     */
+    readonly journal?: { readonly dir: string; readonly resumedRuns: number; readonly sharedRuns?: number } | null;
     readonly warnings: string[];
     readonly phases: { readonly name: string; readonly seconds: number }[];
   };

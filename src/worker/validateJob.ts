@@ -94,6 +94,7 @@ export async function runValidate(configPath: string, options: ValidateOptions, 
         ? undefined
         : path.join(journalRoot, `validate-${await ihvpCacheKey({ config, case: kase, settings: { kind: 'validate', influence: settings, retrain: retrainOptions, rules: RETRAIN_RULES_VERSION, proximal, seed }, identityHessians: false, test: testIndices, backend: tf.getBackend() }, ctx.signal)}`);
       let resumedRuns = 0;
+      let sharedRuns = 0;
       ctx.log?.(`validate: ${sample.length} examples, ${sample.length + 2} retraining runs of both stages (L-BFGS, ${retrainOptions.objective} objective)`);
       const loo = await leaveOneOut(
         {
@@ -121,11 +122,13 @@ export async function runValidate(configPath: string, options: ValidateOptions, 
               maxIterations: p.maxIterations,
             });
           },
-          onRun: (label, run, resumed) => {
-            if (resumed) resumedRuns++;
-            ctx.log?.(`validate: ${label}${resumed ? ' (from the journal)' : ''}: test loss ${run.testLoss.toPrecision(8)}, pretraining ${stageText(run.pretrain)}, finetuning ${stageText(run.finetune)}`);
+          onRun: (label, run, from) => {
+            if (from === 'journal') resumedRuns++;
+            if (from === 'shared') sharedRuns++;
+            const where = from === 'journal' ? ' (from the journal)' : from === 'shared' ? ' (run by another process)' : '';
+            ctx.log?.(`validate: ${label}${where}: test loss ${run.testLoss.toPrecision(8)}, pretraining ${stageText(run.pretrain)}, finetuning ${stageText(run.finetune)}`);
           },
-          ...(journalDir ? { journal: diskRetrainJournal(journalDir, (event, detail) => { if (event !== 'hit' && event !== 'stored') ctx.log?.(`validate journal: ${event}: ${detail}`); }) } : {}),
+          ...(journalDir ? { journal: diskRetrainJournal(journalDir, { onEvent: (event, detail) => { if (event !== 'hit' && event !== 'stored') ctx.log?.(`validate journal: ${event}: ${detail}`); } }) } : {}),
         },
       );
       endPhase('retrain');
@@ -207,7 +210,7 @@ export async function runValidate(configPath: string, options: ValidateOptions, 
           gradientNorms: trace.diagnostics.gradientNorms,
           unconvergedRuns: unconverged.length,
           departedRuns: departed.length,
-          journal: journalDir ? { dir: journalDir, resumedRuns } : null,
+          journal: journalDir ? { dir: journalDir, resumedRuns, sharedRuns } : null,
           warnings,
           phases,
         },

@@ -25,6 +25,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
+import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { initBackend } from '../../src/worker/backend';
 import { runValidate } from '../../src/worker/validateJob';
@@ -291,6 +292,60 @@ describe('leave-one-out check against float64 retraining', () => {
       assert.notEqual(other.diagnostics.journal?.dir, dir);
       assert.equal(other.diagnostics.journal?.resumedRuns, 0);
     } finally {
+      for (const [k, v] of [['MSIF_CACHE', saved.cache], ['MSIF_CACHE_DIR', saved.dir]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
+  it("takes over the runs that another process held and let go unfinished, or held when it died", async () => {
+    const built = await buildTinyWorkspace(path.join(root, 'mlp-takeover'), { kind: 'mlp', case: 'fixed', seed: 5 });
+    const options = { sample: 4, test: '0', retrain: { objective: 'plain' as const, gradientTolerance: 1e-7, maxIterations: 500 } };
+    const saved = { cache: process.env['MSIF_CACHE'], dir: process.env['MSIF_CACHE_DIR'] };
+    // Another process on this host, holding claims (its pid answers until it is killed).
+    const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    const otherExited = new Promise<void>((resolve) => other.once('exit', () => resolve()));
+    const until = async (what: string, ok: () => boolean): Promise<void> => {
+      for (const started = Date.now(); !ok(); await new Promise((r) => setTimeout(r, 50))) {
+        if (Date.now() - started > 120_000) assert.fail(`waited 120 s for ${what}`);
+      }
+    };
+    try {
+      delete process.env['MSIF_CACHE'];
+      process.env['MSIF_CACHE_DIR'] = path.join(root, 'takeover-cache');
+      // The check once, alone: the reference rows, and where its journal is.
+      const reference = await runValidate(built.msifPath, options);
+      const journalDir = reference.diagnostics.journal?.dir as string;
+      await fs.rm(journalDir, { recursive: true });
+
+      // The other process holds the base run and the second leave-one-out run.
+      const held = `without example ${(reference.rows[1] as ValidateRow).index} `;
+      await fs.mkdir(journalDir, { recursive: true });
+      for (const key of ['base', `without-${(reference.rows[1] as ValidateRow).index}`]) {
+        await fs.writeFile(path.join(journalDir, `${key}.claim`), JSON.stringify({ pid: other.pid, host: os.hostname(), since: new Date().toISOString() }));
+      }
+      const lines: string[] = [];
+      let finished = false;
+      const running = runValidate(built.msifPath, options, { log: (line) => lines.push(line) }).finally(() => (finished = true));
+      const ran = (label: string) => lines.some((l) => l.startsWith(`validate: ${label}`));
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.ok(!ran('base'), 'the base run waits for its holder');
+      // It lets go of the base run unfinished: this process takes it, then every run but the held one.
+      await fs.rm(path.join(journalDir, 'base.claim'));
+      await until('the runs nobody holds', () => ran('base') && ran('noise') && reference.rows.every((r) => ran(`without example ${r.index} `) === !held.includes(` ${r.index} `)));
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal(finished, false, 'the run held by a live process is waited for');
+      // The holder dies: its run is taken over.
+      other.kill();
+      await otherExited;
+      const report = await running;
+      assert.ok(ran(held));
+      assert.deepEqual(report.rows.map((r) => [r.index, r.actual]), reference.rows.map((r) => [r.index, r.actual]));
+      assert.deepEqual([report.diagnostics.journal?.resumedRuns, report.diagnostics.journal?.sharedRuns], [0, 0], 'every run was run here in the end');
+      assert.deepEqual((await fs.readdir(journalDir)).filter((f) => f.endsWith('.claim')), []);
+    } finally {
+      other.kill();
       for (const [k, v] of [['MSIF_CACHE', saved.cache], ['MSIF_CACHE_DIR', saved.dir]] as const) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;

@@ -8,7 +8,7 @@
  * tightly in any case, and the report must say so.
  */
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -21,12 +21,30 @@ const ROOT = path.resolve(__dirname, '../..');
 const BIN = path.join(ROOT, 'bin/msif.js');
 const EXAMPLE = path.join(ROOT, 'examples/fashion-mnist-small/msif.json');
 
-function msif(args: readonly string[], timeoutMs: number): { status: number | null; stdout: string; stderr: string } {
-  const env = { ...process.env };
+function msifEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env, ...extra };
   delete env['MSIF_DEBUG'];
   delete env['MSIF_BACKEND'];
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: timeoutMs });
+  for (const [k, v] of Object.entries(extra)) if (v === undefined) delete env[k];
+  return env;
+}
+
+function msif(args: readonly string[], timeoutMs: number): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, env: msifEnv(), encoding: 'utf8', timeout: timeoutMs });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** `msif` in a child process of its own, running while the caller goes on. */
+function msifAsync(args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, timeout: timeoutMs });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }
 
 /** What every report must hold, whatever the numbers. */
@@ -65,6 +83,37 @@ describe('msif validate', () => {
     assert.match(run.stderr, /^influence \(−I\/m\)\s+\d\.\d{3} /m);
     assert.match(run.stderr, /^identity Hessians /m);
     assert.match(run.stderr, /^random scores /m);
+  });
+
+  test('two processes running the same check share its runs out: each run once, both reports equal one run alone', async () => {
+    const built = await buildTinyWorkspace(path.join(tmp, 'shared'), { kind: 'mlp', case: 'fixed', seed: 4 });
+    const args = ['validate', '--config', built.msifPath, '--sample', '10', '--test', '0', '--retrain', 'plain', '--tolerance', '1e-7', '--backend', 'wasm'];
+    const alone = msif(args, 180_000);
+    assert.equal(alone.status, 0, alone.stderr);
+    const reference = JSON.parse(alone.stdout) as ValidateReport;
+
+    const env = msifEnv({ MSIF_CACHE: undefined, MSIF_CACHE_DIR: path.join(tmp, 'shared-cache') });
+    const both = await Promise.all([msifAsync(args, env, 180_000), msifAsync(args, env, 180_000)]);
+    const reports = both.map((r) => {
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout) as ValidateReport;
+    });
+    const runs = reference.rows.length + 2;
+    const ownRuns = reports.map((r) => {
+      const j = r.diagnostics.journal;
+      assert.ok(j, 'the journal is on');
+      // Same journal, same runs: equal to the last digit to the run without a journal.
+      assert.equal(j.dir, reports[0]?.diagnostics.journal?.dir);
+      assert.deepEqual(r.rows.map((x) => [x.index, x.actual]), reference.rows.map((x) => [x.index, x.actual]));
+      assert.deepEqual(r.testLoss, reference.testLoss);
+      assert.deepEqual(r.correlations, reference.correlations);
+      return runs - j.resumedRuns - (j.sharedRuns ?? 0);
+    });
+    // Claims are exclusive: between them, the two processes ran every run exactly once.
+    assert.equal((ownRuns[0] ?? 0) + (ownRuns[1] ?? 0), runs, `runs computed per process: ${ownRuns.join(', ')}`);
+    const entries = await fs.readdir(reports[0]?.diagnostics.journal?.dir as string);
+    assert.deepEqual(entries.filter((f) => !f.endsWith('.json')), [], 'no claim left behind');
+    process.stderr.write(`two processes sharing a check: ${ownRuns.join(' + ')} of ${runs} runs\n`);
   });
 
   test('the example workspace, small N: runs, writes --out, summarises, flags the unconverged retraining', async () => {

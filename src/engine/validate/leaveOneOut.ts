@@ -66,13 +66,34 @@ export interface LeaveOneOutProgress {
 export interface RetrainJournal {
   load(key: string): Promise<RetrainRun | undefined>;
   store(key: string, run: RetrainRun): Promise<void>;
+  /** Present when several processes work through the same check together. */
+  readonly shared?: SharedRuns;
+}
+
+/**
+ * Runs shared out among processes that run the same check on one journal: each takes the
+ * runs nobody has taken, and waits for the others' where it needs them.
+ */
+export interface SharedRuns {
+  /** Takes the run `key` for this process; false while another live process holds it. */
+  claim(key: string): Promise<boolean>;
+  /** Lets go of a run taken by {@link claim} (stored, or given up unfinished). */
+  release(key: string): Promise<void>;
+  /**
+   * Waits for the run `key` that another process holds: the run once stored, or undefined
+   * when its holder let it go unfinished (it is then anyone's to take).
+   */
+  wait(key: string, signal?: AbortSignal): Promise<RetrainRun | undefined>;
 }
 
 export interface LeaveOneOutOptions {
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: LeaveOneOutProgress) => void;
-  /** Called after each run (for logs); `resumed` when it came from the journal. */
-  readonly onRun?: (label: string, run: RetrainRun, resumed: boolean) => void;
+  /**
+   * Called after each run (for logs); `from` says where a run not computed here came from:
+   * the journal, or another process sharing it.
+   */
+  readonly onRun?: (label: string, run: RetrainRun, from?: 'journal' | 'shared') => void;
   /** Leave-one-out runs start at the base run's end instead of the saved weights. */
   readonly startFromBase?: boolean;
   readonly journal?: RetrainJournal;
@@ -115,7 +136,10 @@ const NO_POINT: RetrainPoint = { pretrain: new Float64Array(0), finetune: new Fl
  * the base run's end by quadrature ({@link RetrainRun.testLossChange}). Anchored settings
  * make the saved weights the base objective's exact minimiser (the base run takes no
  * step). With a journal, runs it holds are not run again, and each finished run is added
- * to it.
+ * to it. A shared journal ({@link SharedRuns}) lets several processes run one check: each
+ * takes the leave-one-out runs nobody holds, waits for the base and noise runs where
+ * another process has them, and at the end for the others' rows; every process returns
+ * the whole result (each run is deterministic, so which process ran it does not matter).
  */
 export async function leaveOneOut(
   problem: LeaveOneOutProblem,
@@ -133,69 +157,97 @@ export async function leaveOneOut(
   const full = await BatchSet.load(model, z, problem.batchSize, undefined, o.signal);
   try {
     let anchored = false;
-    let runIndex = 0;
-    const runOn = async (
-      key: string,
-      label: string,
-      load: () => Promise<{ set: BatchSet; removed?: BatchSet; owned: BatchSet[] }>,
-      at: { readonly from?: RetrainPoint; readonly reference?: Float64Array; readonly pretrainRoundoff?: number } = {},
-    ): Promise<RetrainRun> => {
-      const k = runIndex++;
-      const stored = await o.journal?.load(key);
-      if (stored) {
-        o.onRun?.(label, stored, true);
-        o.onProgress?.({ run: k, runs, label, stage: 'finetune', iteration: 0, maxIterations: 0, gradientNorm: stored.finetune.gradientNorm, fraction: (k + 1) / runs });
-        return stored;
-      }
+    interface Runner {
+      readonly key: string;
+      readonly label: string;
+      readonly load: () => Promise<{ set: BatchSet; removed?: BatchSet; owned: BatchSet[] }>;
+      readonly at?: { readonly from?: RetrainPoint; readonly reference?: Float64Array; readonly pretrainRoundoff?: number };
+    }
+    const done = (k: number, r: Runner, run: RetrainRun, from?: 'journal' | 'shared'): RetrainRun => {
+      o.onRun?.(r.label, run, from);
+      if (from) o.onProgress?.({ run: k, runs, label: r.label, stage: 'finetune', iteration: 0, maxIterations: 0, gradientNorm: run.finetune.gradientNorm, fraction: (k + 1) / runs });
+      return run;
+    };
+    const compute = async (k: number, r: Runner): Promise<RetrainRun> => {
       if (settings.anchored && !anchored) {
         await retrainer.anchorAt(full, o.signal);
         anchored = true;
       }
-      const sets = await load();
+      const sets = await r.load();
       try {
         const run = await retrainer.run(sets.set, {
           signal: o.signal,
-          ...at,
+          ...r.at,
           ...(sets.removed ? { removed: sets.removed } : {}),
           onProgress: (p) => {
             const within = p.stage === 'pretrain' ? 0.8 * (p.iteration / p.maxIterations) : 0.8 + 0.2 * (p.iteration / p.maxIterations);
-            o.onProgress?.({ run: k, runs, label, ...p, fraction: (k + within) / runs });
+            o.onProgress?.({ run: k, runs, label: r.label, ...p, fraction: (k + within) / runs });
           },
         });
         // Only the base run's end is a later run's start: the others are kept without theirs.
-        await o.journal?.store(key, key === 'base' ? run : { ...run, end: NO_POINT });
-        o.onRun?.(label, run, false);
-        return run;
+        await o.journal?.store(r.key, r.key === 'base' ? run : { ...run, end: NO_POINT });
+        return done(k, r, run);
       } finally {
         for (const b of sets.owned) b.dispose();
       }
     };
-    const base = await runOn('base', 'base (nothing removed)', async () => ({ set: full, owned: [] }));
-    const noise = await runOn(
-      'noise',
-      'noise floor (nothing removed, permuted batches)',
-      async () => {
+    const shared = o.journal?.shared;
+    /**
+     * Run k: from the journal, else computed here; where another process holds it, waited
+     * for, or with `later`, left to it (undefined) so that this process takes the next one.
+     */
+    const obtain = async (k: number, r: Runner, later: boolean): Promise<RetrainRun | undefined> => {
+      for (;;) {
+        const stored = await o.journal?.load(r.key);
+        if (stored) return done(k, r, stored, 'journal');
+        if (!shared) return compute(k, r);
+        if (await shared.claim(r.key)) {
+          try {
+            // Stored between the look above and the claim (its holder just let go): not run twice.
+            const justStored = await o.journal?.load(r.key);
+            return justStored ? done(k, r, justStored, 'journal') : await compute(k, r);
+          } finally {
+            await shared.release(r.key);
+          }
+        }
+        if (later) return undefined;
+        const theirs = await shared.wait(r.key, o.signal);
+        if (theirs) return done(k, r, theirs, 'shared');
+        // Its holder let it go unfinished: take it if nobody else does.
+      }
+    };
+    const needed = async (k: number, r: Runner): Promise<RetrainRun> => (await obtain(k, r, false)) as RetrainRun;
+
+    const base = await needed(0, { key: 'base', label: 'base (nothing removed)', load: async () => ({ set: full, owned: [] }) });
+    const noise = await needed(1, {
+      key: 'noise',
+      label: 'noise floor (nothing removed, permuted batches)',
+      load: async () => {
         const set = await BatchSet.load(model, z, problem.batchSize, shuffledIndices(z.count, seededRandom(seed + 1)), o.signal);
         return { set, owned: [set] };
       },
-      { reference: base.end.finetune },
-    );
+      at: { reference: base.end.finetune },
+    });
     // Anchored, the noise run starts with ‖∇‖ from summation order alone: the pretraining
     // gradient's round-off level, below which a leave-one-out run cannot resolve its perturbation.
     const roundoff = settings.anchored ? noise.pretrain.initialGradientNorm : undefined;
-    const rows: LeaveOneOutRow[] = [];
-    for (const e of sample) {
-      const run = await runOn(
-        `without-${e.index}`,
-        `without example ${e.index} (${e.sample})`,
-        async () => {
-          const removed = await BatchSet.load(model, z, 1, [e.index], o.signal);
-          return { set: full, removed, owned: [removed] };
-        },
-        { ...(o.startFromBase ? { from: base.end } : {}), reference: base.end.finetune, ...(roundoff !== undefined ? { pretrainRoundoff: roundoff } : {}) },
-      );
-      rows.push({ ...e, run, actual: run.testLossChange });
-    }
+    const runners: Runner[] = sample.map((e) => ({
+      key: `without-${e.index}`,
+      label: `without example ${e.index} (${e.sample})`,
+      load: async () => {
+        const removed = await BatchSet.load(model, z, 1, [e.index], o.signal);
+        return { set: full, removed, owned: [removed] };
+      },
+      at: { ...(o.startFromBase ? { from: base.end } : {}), reference: base.end.finetune, ...(roundoff !== undefined ? { pretrainRoundoff: roundoff } : {}) },
+    }));
+    // Sharing a journal, this process takes the runs nobody holds, then waits for the rest.
+    const found: (RetrainRun | undefined)[] = [];
+    for (const [i, r] of runners.entries()) found.push(await obtain(2 + i, r, true));
+    for (const [i, r] of runners.entries()) found[i] ??= await needed(2 + i, r);
+    const rows: LeaveOneOutRow[] = sample.map((e, i) => {
+      const run = found[i] as RetrainRun;
+      return { ...e, run, actual: run.testLossChange };
+    });
     return { savedTestLoss, base, noise, rows };
   } finally {
     full.dispose();
