@@ -26,7 +26,15 @@ export type CliCommand =
       readonly backend?: BackendPreference;
     }
   | { readonly kind: 'train'; readonly config: string; readonly backend?: BackendPreference }
-  | { readonly kind: 'validate'; readonly config: string; readonly options: ValidateOptions; readonly out?: string; readonly backend?: BackendPreference }
+  | {
+      readonly kind: 'validate';
+      readonly config: string;
+      readonly options: ValidateOptions;
+      readonly out?: string;
+      readonly backend?: BackendPreference;
+      /** Processes sharing the retraining runs through the journal (this one and jobs − 1 helpers). */
+      readonly jobs?: number;
+    }
   | {
       readonly kind: 'cleanse';
       readonly config: string;
@@ -56,7 +64,7 @@ Usage:
   msif train    --config msif.json [--backend B]
   msif validate --config msif.json --sample N [--test T] [--case fixed|updated]
                 [--seed S] [--retrain response|proximal|plain] [--start base|saved] [--tolerance G]
-                [--max-iterations K] [--out report.json] [--backend B]
+                [--max-iterations K] [--jobs J] [--out report.json] [--backend B]
   msif cleanse  --config msif.json --percent P [--by heldout|test] [--heldout-fraction F]
                 [--case fixed|updated] [--random-trials K] [--seed S]
                 [--write-filtered data.jsonl] [--out report.json] [--backend B]
@@ -103,6 +111,10 @@ Options:
   --start S       validate: where each leave-one-out run starts: "base" (default: the end
                   of the base run, nothing removed, whose objective differs by one example)
                   or "saved" (the saved weights, like the base run)
+  --jobs J        validate: share the retraining runs among J processes (this one and J − 1
+                  helpers, each on cores/J BLAS threads) through the run journal in the
+                  cache directory (default 1); the same command started elsewhere on the
+                  same cache directory joins in too
   --percent P     cleanse: the share of the pretraining set to remove, 0 < P < 100
   --by S          cleanse: score harmfulness on "heldout" (default: a seeded split of
                   the finetuning train set, left out of finetuning in every arm, so the
@@ -126,7 +138,7 @@ type Command = 'trace' | 'train' | 'validate' | 'cleanse' | 'similarity';
 const FLAGS: Record<Command, readonly string[]> = {
   trace: ['config', 'test', 'case', 'top', 'out', 'backend', 'cache'],
   train: ['config', 'backend'],
-  validate: ['config', 'sample', 'test', 'case', 'seed', 'retrain', 'start', 'tolerance', 'max-iterations', 'out', 'backend'],
+  validate: ['config', 'sample', 'test', 'case', 'seed', 'retrain', 'start', 'tolerance', 'max-iterations', 'jobs', 'out', 'backend'],
   cleanse: ['config', 'percent', 'by', 'heldout-fraction', 'case', 'random-trials', 'seed', 'write-filtered', 'out', 'backend'],
   similarity: ['config', 'other', 'test', 'case', 'out', 'backend'],
 };
@@ -171,6 +183,7 @@ export function parseArgs(argv: readonly string[]): CliCommand {
       const gradientTolerance = decimal(flags, 'tolerance', 0, Infinity);
       const maxIterations = integer(flags, 'max-iterations', 1);
       const start = oneOf(flags, 'start', RETRAIN_STARTS);
+      const jobs = integer(flags, 'jobs', 1);
       const retrain: Partial<RetrainOptions> = {
         ...(objective === undefined ? {} : { objective }),
         ...(gradientTolerance === undefined ? {} : { gradientTolerance }),
@@ -185,7 +198,7 @@ export function parseArgs(argv: readonly string[]): CliCommand {
         ...(seed === undefined ? {} : { seed }),
         ...(Object.keys(retrain).length > 0 ? { retrain } : {}),
       };
-      return { kind: 'validate', config, options, ...(out === undefined ? {} : { out }), ...withBackend };
+      return { kind: 'validate', config, options, ...(out === undefined ? {} : { out }), ...withBackend, ...(jobs === undefined ? {} : { jobs }) };
     }
     case 'cleanse': {
       const percent = decimal(flags, 'percent', 0, 100);
@@ -324,4 +337,28 @@ function placeholder(name: string): string {
 
 function usage(problem: string, expected: string): MsifError {
   return new MsifError('usage', problem, { expected });
+}
+
+/**
+ * The arguments of a `msif validate` that runs the same check as `command` (its helper
+ * processes): every option but `--jobs` and `--out`. parseArgs of the result gives
+ * `command` back without those two.
+ */
+export function validateArgv(command: Extract<CliCommand, { kind: 'validate' }>): string[] {
+  const o = command.options;
+  const r = o.retrain ?? {};
+  const flag = (name: string, v: string | number | undefined): string[] => (v === undefined ? [] : [`--${name}`, String(v)]);
+  return [
+    'validate',
+    ...flag('config', command.config),
+    ...flag('sample', o.sample),
+    ...flag('test', o.test),
+    ...flag('case', o.case),
+    ...flag('seed', o.seed),
+    ...flag('retrain', r.objective),
+    ...flag('start', r.start),
+    ...flag('tolerance', r.gradientTolerance),
+    ...flag('max-iterations', r.maxIterations),
+    ...flag('backend', command.backend),
+  ];
 }

@@ -4,26 +4,48 @@
  * with Pearson's r goes to stdout with `--out`, and to stderr without it, so that the
  * terminal shows it either way.
  */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import * as os from 'node:os';
+import { MsifError } from '../common/errors';
 import { retrainObjectiveText } from '../protocol/retrainObjectiveText';
 import type { CorrelationSet, CorrelationView, ValidateReport } from '../protocol/validateReport';
 import { initBackend } from '../worker/backend';
+import { ihvpCacheDir } from '../worker/ihvpCache';
 import type { JobContext } from '../worker/jobs';
 import { runValidate } from '../worker/validateJob';
+import { validateArgv } from './args';
 import type { CliCommand } from './args';
 import { assertCanCreate, writeFileAtomic } from './atomicWrite';
 import { createProgressDisplay } from './progressDisplay';
 
+type ValidateCommand = Extract<CliCommand, { kind: 'validate' }>;
+
 /** Runs `msif validate` and writes its report and summary. */
-export async function runValidateCommand(command: Extract<CliCommand, { kind: 'validate' }>, signal: AbortSignal): Promise<void> {
+export async function runValidateCommand(command: ValidateCommand, signal: AbortSignal): Promise<void> {
   if (command.out !== undefined) await assertCanCreate(command.out, '--out');
+  const jobs = command.jobs ?? 1;
+  if (jobs > 1) {
+    if (ihvpCacheDir() === undefined) throw new MsifError('usage', `--jobs ${jobs} shares the runs through the run journal, and the cache is off (MSIF_CACHE=off)`, { field: '--jobs', expected: '1, or the cache on' });
+    // Each process its share of the cores (read by the native backend when it starts).
+    process.env['MSIF_NATIVE_THREADS'] ??= String(Math.max(1, Math.floor(os.cpus().length / jobs)));
+  }
   const backend = await initBackend(command.backend);
   if (process.env['MSIF_DEBUG']) process.stderr.write(`backend: ${backend.reason}\n`);
   const display = createProgressDisplay(process.stderr);
-  const ctx: JobContext = { signal, onProgress: display.update, log: display.log };
+  const helpers = new Helpers(command, jobs - 1, display.log);
+  // The helpers start once this process has the scores (they then find its solves in the cache) and begins retraining.
+  const log = (line: string): void => {
+    display.log(line);
+    if (/^validate: \d+ examples, \d+ retraining runs/.test(line)) helpers.start();
+  };
+  const ctx: JobContext = { signal, onProgress: display.update, log };
   let report: ValidateReport;
   try {
     report = await runValidate(command.config, command.options, ctx);
   } finally {
+    // Done (every run is in the journal) or stopped: the helpers have nothing left to do here.
+    await helpers.stop();
     display.dispose();
   }
   const json = `${JSON.stringify(report, null, 2)}\n`;
@@ -33,6 +55,58 @@ export async function runValidateCommand(command: Extract<CliCommand, { kind: 'v
   } else {
     await writeFileAtomic(command.out, json);
     process.stdout.write(formatValidateSummary(report, command.out));
+  }
+}
+
+/**
+ * The helper processes of `msif validate --jobs J`: the same command (without --jobs and
+ * --out) in J − 1 child processes, on the same journal; each takes runs nobody holds.
+ * Their reports are not kept (they equal this one's); one that fails is reported, and its
+ * runs fall to the others when its claims lapse.
+ */
+class Helpers {
+  private readonly children: ChildProcess[] = [];
+
+  constructor(
+    private readonly command: ValidateCommand,
+    private readonly count: number,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  start(): void {
+    if (this.count < 1 || this.children.length > 0) return;
+    const argv = [process.argv[1] as string, ...validateArgv(this.command)];
+    for (let k = 1; k <= this.count; k++) {
+      const child = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: process.env });
+      const tail: string[] = [];
+      child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+        tail.push(...d.split('\n').filter((l) => l.trim() !== ''));
+        tail.splice(0, Math.max(0, tail.length - 5));
+      });
+      child.once('exit', (code, sig) => {
+        if (code !== 0 && !this.stopping) this.log(`validate: helper process ${k} (pid ${child.pid ?? '?'}) exited with ${code ?? sig}; its runs fall to the others. Its last lines: ${tail.join(' | ')}`);
+      });
+      child.once('error', (e) => this.log(`validate: helper process ${k} did not start: ${e.message}`));
+      this.children.push(child);
+    }
+    this.log(`validate: ${this.count} helper process${this.count === 1 ? '' : 'es'} (pid ${this.children.map((c) => c.pid ?? '?').join(', ')}) share the runs, ${process.env['MSIF_NATIVE_THREADS'] ?? 'auto'} BLAS thread(s) each`);
+  }
+
+  private stopping = false;
+
+  /** Interrupts the helpers that still run (they let go of their runs) and waits for them to exit. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(
+      this.children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null || c.pid === undefined) return resolve();
+            c.once('exit', () => resolve());
+            c.kill('SIGINT');
+          }),
+      ),
+    );
   }
 }
 

@@ -116,6 +116,31 @@ describe('msif validate', () => {
     process.stderr.write(`two processes sharing a check: ${ownRuns.join(' + ')} of ${runs} runs\n`);
   });
 
+  test('--jobs 2: a helper process shares the runs, the report is the one process\'s; --jobs needs the cache', async () => {
+    const built = await buildTinyWorkspace(path.join(tmp, 'jobs'), { kind: 'mlp', case: 'fixed', seed: 6 });
+    const args = ['validate', '--config', built.msifPath, '--sample', '8', '--test', '0', '--retrain', 'plain', '--tolerance', '1e-7', '--backend', 'wasm'];
+    const alone = msif(args, 180_000);
+    assert.equal(alone.status, 0, alone.stderr);
+    const reference = JSON.parse(alone.stdout) as ValidateReport;
+
+    const env = msifEnv({ MSIF_CACHE: undefined, MSIF_CACHE_DIR: path.join(tmp, 'jobs-cache') });
+    const run = await msifAsync([...args, '--jobs', '2'], env, 180_000);
+    assert.equal(run.status, 0, run.stderr);
+    const report = JSON.parse(run.stdout) as ValidateReport;
+    assert.deepEqual(report.rows.map((x) => [x.index, x.actual]), reference.rows.map((x) => [x.index, x.actual]));
+    assert.deepEqual(report.correlations, reference.correlations);
+    assert.match(run.stderr, /^validate: 1 helper process \(pid \d+\) share the runs, \d+ BLAS thread\(s\) each$/m);
+    assert.doesNotMatch(run.stderr, /helper process 1 .*exited/, 'the helper is stopped, not failed');
+    const dir = report.diagnostics.journal?.dir as string;
+    const entries = await fs.readdir(dir);
+    assert.equal(entries.filter((f) => f.endsWith('.json')).length, reference.rows.length + 2, 'every run in the journal');
+    assert.deepEqual(entries.filter((f) => !f.endsWith('.json')), [], 'no claim left behind');
+
+    const off = msif([...args, '--jobs', '2'], 60_000);
+    assert.equal(off.status, 2, 'a usage error with the cache off (the suite runs with MSIF_CACHE=off)');
+    assert.match(off.stderr, /--jobs 2 shares the runs through the run journal, and the cache is off/);
+  });
+
   test('the example workspace, small N: runs, writes --out, summarises, flags the unconverged retraining', async () => {
     const out = path.join(tmp, 'validate.json');
     const started = Date.now();

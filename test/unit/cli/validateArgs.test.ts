@@ -1,7 +1,7 @@
 /** `msif validate`'s flags: every one parsed into the job's options, bad values rejected with the flag named. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseArgs } from '../../../src/cli/args';
+import { parseArgs, validateArgv } from '../../../src/cli/args';
 import { MsifError } from '../../../src/common/errors';
 
 function rejects(argv: string[], message: RegExp): void {
@@ -22,6 +22,20 @@ describe('msif validate arguments', () => {
       out: 'r.json',
       backend: 'wasm',
     });
+  });
+
+  test('--jobs, and the helpers\' command line: the same check without --jobs and --out', () => {
+    const argv = ['validate', '--config', 'w/msif.json', '--sample', '12', '--test', '3', '--case', 'fixed', '--seed', '0', '--retrain', 'response'];
+    argv.push('--start', 'saved', '--tolerance', '2.5e-8', '--max-iterations', '7', '--jobs', '4', '--out', 'r.json', '--backend', 'native');
+    const command = parseArgs(argv);
+    assert.equal(command.kind === 'validate' && command.jobs, 4);
+    if (command.kind !== 'validate') return;
+    const helper = parseArgs(validateArgv(command));
+    const { jobs: _jobs, out: _out, ...same } = command;
+    assert.deepEqual(helper, same);
+    // Only what was given: defaults stay defaults.
+    assert.deepEqual(validateArgv({ kind: 'validate', config: 'c.json', options: { sample: 2 } }), ['validate', '--config', 'c.json', '--sample', '2']);
+    rejects(['validate', '--config', 'x', '--sample', '4', '--jobs', '0'], /^--jobs is '0' \(expected an integer ≥ 1\)$/);
   });
 
   test('bad values name the flag and what was expected', () => {
