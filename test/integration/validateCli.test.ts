@@ -85,14 +85,20 @@ describe('msif validate', () => {
     assert.match(run.stderr, /^random scores /m);
   });
 
-  test('two processes running the same check share its runs out: each run once, both reports equal one run alone', async () => {
-    const built = await buildTinyWorkspace(path.join(tmp, 'shared'), { kind: 'mlp', case: 'fixed', seed: 4 });
-    const args = ['validate', '--config', built.msifPath, '--sample', '10', '--test', '0', '--retrain', 'plain', '--tolerance', '1e-7', '--backend', 'wasm'];
+  /**
+   * A check on a tiny workspace of its own, run once alone with the cache off: its
+   * arguments, its report, and the environment of processes sharing a fresh journal.
+   */
+  const checkAlone = async (name: string, seed: number, sample: number): Promise<{ args: string[]; reference: ValidateReport; env: NodeJS.ProcessEnv }> => {
+    const built = await buildTinyWorkspace(path.join(tmp, name), { kind: 'mlp', case: 'fixed', seed });
+    const args = ['validate', '--config', built.msifPath, '--sample', String(sample), '--test', '0', '--retrain', 'plain', '--tolerance', '1e-7', '--backend', 'wasm'];
     const alone = msif(args, 180_000);
     assert.equal(alone.status, 0, alone.stderr);
-    const reference = JSON.parse(alone.stdout) as ValidateReport;
+    return { args, reference: JSON.parse(alone.stdout) as ValidateReport, env: msifEnv({ MSIF_CACHE: undefined, MSIF_CACHE_DIR: path.join(tmp, `${name}-cache`) }) };
+  };
 
-    const env = msifEnv({ MSIF_CACHE: undefined, MSIF_CACHE_DIR: path.join(tmp, 'shared-cache') });
+  test('two processes running the same check share its runs out: each run once, both reports equal one run alone', async () => {
+    const { args, reference, env } = await checkAlone('shared', 4, 10);
     const both = await Promise.all([msifAsync(args, env, 180_000), msifAsync(args, env, 180_000)]);
     const reports = both.map((r) => {
       assert.equal(r.status, 0, r.stderr);
@@ -117,13 +123,7 @@ describe('msif validate', () => {
   });
 
   test('--jobs 2: a helper process shares the runs, the report is the one process\'s; --jobs needs the cache', async () => {
-    const built = await buildTinyWorkspace(path.join(tmp, 'jobs'), { kind: 'mlp', case: 'fixed', seed: 6 });
-    const args = ['validate', '--config', built.msifPath, '--sample', '8', '--test', '0', '--retrain', 'plain', '--tolerance', '1e-7', '--backend', 'wasm'];
-    const alone = msif(args, 180_000);
-    assert.equal(alone.status, 0, alone.stderr);
-    const reference = JSON.parse(alone.stdout) as ValidateReport;
-
-    const env = msifEnv({ MSIF_CACHE: undefined, MSIF_CACHE_DIR: path.join(tmp, 'jobs-cache') });
+    const { args, reference, env } = await checkAlone('jobs', 6, 8);
     const run = await msifAsync([...args, '--jobs', '2'], env, 180_000);
     assert.equal(run.status, 0, run.stderr);
     const report = JSON.parse(run.stdout) as ValidateReport;
