@@ -3,7 +3,8 @@
  * Fashion-MNIST from Debian's `dataset-fashion-mnist`, as leave-one-out checks with
  * `msif validate`, next to the paper's figures.
  *
- *   npm run bench:paper                    the protocol (many hours on a 2-core machine)
+ *   npm run bench:paper                    the protocol (hundreds of hours on a 2-core machine:
+ *                                          bench/README.md; --jobs N spreads it over processes)
  *   npm run bench:paper -- --quick         smoke run: m = 1,000, 500 finetuning examples,
  *                                          100 test points, 6 examples, 2 + 2 epochs
  *   npm run bench:paper -- --skip-train    reuse the trained workspaces in the cache dir
