@@ -35,21 +35,11 @@ export interface ChildResult {
 }
 
 const hasTime = fs.existsSync(TIME_BIN);
-/** The children running now (process-group leaders: killed as groups). */
-const running = new Set<ReturnType<typeof spawn>>();
+/** The child running now (a process-group leader: killed as a group). */
+let current: ReturnType<typeof spawn> | undefined;
 
-/**
- * Runs `node args…` (or `node --import tsx …`) in ROOT, logging stderr to `logFile`;
- * `onLine` hears each stderr line as it comes.
- */
-export function runNode(
-  args: readonly string[],
-  logFile: string,
-  env: NodeJS.ProcessEnv,
-  label: string,
-  markPrefixes: readonly string[] = [],
-  onLine?: (line: string) => void,
-): Promise<ChildResult> {
+/** Runs `node args…` (or `node --import tsx …`) in ROOT, logging stderr to `logFile`. */
+export function runNode(args: readonly string[], logFile: string, env: NodeJS.ProcessEnv, label: string, markPrefixes: readonly string[] = []): Promise<ChildResult> {
   const timeFile = `${logFile}.time`;
   fs.rmSync(timeFile, { force: true });
   const argv = hasTime ? [TIME_BIN, '-o', timeFile, '-f', '%M %e %U %S', process.execPath, ...args] : [process.execPath, ...args];
@@ -58,7 +48,7 @@ export function runNode(
   log.write(`$ ${argv.join(' ')}\n`);
   // Its own process group, so that an interrupt reaches node under /usr/bin/time too.
   const child = spawn(argv[0] as string, argv.slice(1), { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  running.add(child);
+  current = child;
   let stdout = '';
   const phaseFirstSeen: Record<string, number> = {};
   const phaseLastSeen: Record<string, number> = {};
@@ -87,7 +77,6 @@ export function runNode(
       if (phase !== undefined && !(phase in phaseFirstSeen)) phaseFirstSeen[phase] = t;
       if (phase !== undefined) phaseLastSeen[phase] = t;
       for (const prefix of markPrefixes) if (!(prefix in marks) && line.startsWith(prefix)) marks[prefix] = t;
-      onLine?.(line);
       // Progress lines at most every 20 s (and each new phase); other lines always.
       if (!p || t - lastEcho >= 20 || phaseFirstSeen[phase as string] === t) {
         lastEcho = t;
@@ -111,7 +100,7 @@ export function runNode(
   return new Promise((resolve) => {
     child.on('close', (code, signal) => {
       if (sampler) clearInterval(sampler);
-      running.delete(child);
+      current = undefined;
       if (pending) tail.push(pending);
       const wallSeconds = (performance.now() - started) / 1000;
       let peakRssBytes: number | null = hwm;
@@ -239,10 +228,9 @@ export function fmt(x: number | null | undefined): string {
 export function killChildOnSignals(): void {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.on(sig, () => {
-      for (const child of running) {
-        if (child.pid === undefined) continue;
+      if (current?.pid !== undefined) {
         try {
-          process.kill(-child.pid, sig);
+          process.kill(-current.pid, sig);
         } catch {
           // already gone
         }

@@ -23,8 +23,8 @@
  * L-BFGS steps per stage after the epochs, toward the minimum the method assumes; 0), --pretrain-damping X and
  * --finetune-damping X (the paper's 1e-2, 1e-8; the table says when they differ), --damping-form
  * plain|squared (plain; squared is the paper's eq. 16, defined where H is indefinite), --retrain response|proximal|plain (validate's
- * default, response), --max-iterations K (validate's, default 200; quick 20), --jobs N (N `msif validate` processes per
- * case sharing the runs through the journal, each on cores/N BLAS threads; 1), --cases fixed,updated, --backend B, --skip-train, --out-dir DIR
+ * default, response), --max-iterations K (validate's, default 200; quick 20), --jobs N (`msif validate --jobs N`: N processes
+ * per case sharing the runs through the journal, each on cores/N BLAS threads; 1), --cases fixed,updated, --backend B, --skip-train, --out-dir DIR
  * (bench/results), --cache-dir DIR (scratch/bench-paper), --tag T.
  * Results: bench/results/paper-<date>-<backend>[-quick][-<tag>].{json,md}, rewritten after
  * every step, so a stopped run leaves what it measured. Resuming: run it again with
@@ -39,6 +39,7 @@ import { parseArgs } from 'node:util';
 import { ROOT, backendArgs, backendOption, childEnv, fmt, intOption, numberOption, killChildOnSignals, machineInfo, mib, resolveBackend, round, runNode } from './common';
 import { RETRAIN_OBJECTIVES } from '../src/protocol/validateReport';
 import type { ValidateReport } from '../src/protocol/validateReport';
+import { threadsPerJob } from '../src/cli/args';
 
 const MAKE = path.join('scripts', 'makeFashionWorkspace.ts');
 const CASES = ['fixed', 'updated'] as const;
@@ -152,7 +153,11 @@ interface CaseRecord {
   error?: string;
   make?: { readonly wallSeconds: number };
   train?: { readonly wallSeconds: number; readonly peakRssMiB: number | null; readonly cpuSeconds: number | null; readonly cached: boolean };
-  /** Wall time of the whole check; CPU summed and peak RSS the largest over its `jobs` processes. */
+  /**
+   * The whole check. Under GNU time, CPU counts the helper processes of `--jobs` (msif
+   * validate waits for them) and peak RSS is the largest process's; without it, both are
+   * the first process's.
+   */
   validate?: { readonly wallSeconds: number; readonly peakRssMiB: number | null; readonly cpuSeconds: number | null; readonly report: string; readonly jobs?: number; readonly threadsPerJob?: string };
   summary?: Summary;
 }
@@ -231,40 +236,20 @@ function cpuOf(r: { cpuUserSeconds: number | null; cpuSystemSeconds: number | nu
 async function validate(o: Options, rec: CaseRecord, config: string): Promise<void> {
   const report = path.join(rec.workspace, `validate-${rec.case}.json`);
   fs.rmSync(report, { force: true });
-  const args = (out: string) => ['bin/msif.js', 'validate', '--config', config, '--sample', String(o.sample), '--test', 'all', '--case', rec.case, ...(o.retrain ? ['--retrain', o.retrain] : []), ...(o.maxIterations ? ['--max-iterations', String(o.maxIterations)] : []), '--out', out, ...backendArgs(o)];
+  // With --jobs N, `msif validate --jobs N`: N − 1 helper processes share the runs through the journal.
+  const args = ['bin/msif.js', 'validate', '--config', config, '--sample', String(o.sample), '--test', 'all', '--case', rec.case, ...(o.retrain ? ['--retrain', o.retrain] : []), ...(o.maxIterations ? ['--max-iterations', String(o.maxIterations)] : []), ...(o.jobs > 1 ? ['--jobs', String(o.jobs)] : []), '--out', report, ...backendArgs(o)];
   // The runs' journal beside the workspaces: a stopped benchmark resumes at the run it stopped in.
-  // With --jobs N, N processes share it: each takes the runs nobody holds (its claims).
-  const threads = o.jobs > 1 ? (process.env['MSIF_NATIVE_THREADS'] ?? String(Math.max(1, Math.floor(os.cpus().length / o.jobs)))) : undefined;
-  const env = { ...childEnv(), MSIF_CACHE_DIR: process.env['MSIF_CACHE_DIR'] ?? path.join(o.cacheDir, 'msif-cache'), ...(threads ? { MSIF_NATIVE_THREADS: threads } : {}) };
-  const log = (j: number) => path.join(rec.workspace, `validate-${rec.case}${j > 0 ? `.job${j}` : ''}.log`);
-  const helperOut = (j: number) => path.join(rec.workspace, `validate-${rec.case}.job${j}.json`);
-  // The helpers start once the first process has the scores (so that they find its solves in the cache) and begins retraining.
-  let startHelpers = (): void => undefined;
-  const helpersMayStart = new Promise<void>((resolve) => (startHelpers = resolve));
-  let helpers: Promise<Awaited<ReturnType<typeof runNode>>[]> | undefined;
-  const main = runNode(args(report), log(0), env, `validate ${rec.case}`, [], (line) => {
-    if (o.jobs > 1 && !helpers && /^validate: \d+ examples, \d+ retraining runs/.test(line)) {
-      helpers = helpersMayStart.then(() => Promise.all(Array.from({ length: o.jobs - 1 }, (_, k) => runNode(args(helperOut(k + 1)), log(k + 1), env, `validate ${rec.case} job ${k + 1}`))));
-      startHelpers();
-    }
-  });
-  const r = await main;
-  const rest = (await helpers) ?? [];
-  for (const [k, h] of rest.entries()) {
-    if (h.code !== 0) process.stderr.write(`bench:paper: helper ${k + 1} of validate ${rec.case} exited ${h.code ?? h.signal} (${h.stderrTail.slice(-2).join(' | ')}); see ${log(k + 1)}\n`);
-    fs.rmSync(helperOut(k + 1), { force: true });
-  }
+  const env = { ...childEnv(), MSIF_CACHE_DIR: process.env['MSIF_CACHE_DIR'] ?? path.join(o.cacheDir, 'msif-cache') };
+  const r = await runNode(args, path.join(rec.workspace, `validate-${rec.case}.log`), env, `validate ${rec.case}`);
   if (r.code !== 0 || !fs.existsSync(report)) throw new Error(`msif validate failed (${r.stderrTail.slice(-3).join(' | ')})`);
-  const all = [r, ...rest];
-  const cpus = all.map(cpuOf);
-  const rss = all.map((x) => mib(x.peakRssBytes));
   rec.validate = {
-    wallSeconds: round(Math.max(...all.map((x) => x.wallSeconds)), 1),
-    peakRssMiB: rss.every((x) => x !== null) ? Math.max(...(rss as number[])) : null,
-    cpuSeconds: cpus.every((x) => x !== null) ? round((cpus as number[]).reduce((a, b) => a + b, 0), 1) : null,
+    wallSeconds: round(r.wallSeconds, 1),
+    peakRssMiB: mib(r.peakRssBytes),
+    cpuSeconds: cpuOf(r),
     report: path.relative(ROOT, report),
     jobs: o.jobs,
-    ...(threads ? { threadsPerJob: threads } : {}),
+    // As msif validate --jobs sets it.
+    ...(o.jobs > 1 ? { threadsPerJob: process.env['MSIF_NATIVE_THREADS'] ?? String(threadsPerJob(o.jobs, os.cpus().length)) } : {}),
   };
   const v = JSON.parse(fs.readFileSync(report, 'utf8')) as ValidateReport;
   rec.summary = {

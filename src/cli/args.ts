@@ -362,3 +362,8 @@ export function validateArgv(command: Extract<CliCommand, { kind: 'validate' }>)
     ...flag('backend', command.backend),
   ];
 }
+
+/** BLAS threads per process when `jobs` processes share `cores` (at least one each). */
+export function threadsPerJob(jobs: number, cores: number): number {
+  return Math.max(1, Math.floor(cores / jobs));
+}

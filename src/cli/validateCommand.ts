@@ -14,7 +14,7 @@ import { initBackend } from '../worker/backend';
 import { ihvpCacheDir } from '../worker/ihvpCache';
 import type { JobContext } from '../worker/jobs';
 import { runValidate } from '../worker/validateJob';
-import { validateArgv } from './args';
+import { threadsPerJob, validateArgv } from './args';
 import type { CliCommand } from './args';
 import { assertCanCreate, writeFileAtomic } from './atomicWrite';
 import { createProgressDisplay } from './progressDisplay';
@@ -28,7 +28,7 @@ export async function runValidateCommand(command: ValidateCommand, signal: Abort
   if (jobs > 1) {
     if (ihvpCacheDir() === undefined) throw new MsifError('usage', `--jobs ${jobs} shares the runs through the run journal, and the cache is off (MSIF_CACHE=off)`, { field: '--jobs', expected: '1, or the cache on' });
     // Each process its share of the cores (read by the native backend when it starts).
-    process.env['MSIF_NATIVE_THREADS'] ??= String(Math.max(1, Math.floor(os.cpus().length / jobs)));
+    process.env['MSIF_NATIVE_THREADS'] ??= String(threadsPerJob(jobs, os.cpus().length));
   }
   const backend = await initBackend(command.backend);
   if (process.env['MSIF_DEBUG']) process.stderr.write(`backend: ${backend.reason}\n`);

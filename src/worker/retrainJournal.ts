@@ -79,7 +79,7 @@ function sharedRuns(dir: string, claimFile: (key: string) => string, load: (key:
         await fs.mkdir(dir, { recursive: true });
         if (!(await take(f))) {
           const holder = await claimHolder(f);
-          if (typeof holder === 'object' && holder.pid === me.pid && holder.host === me.host) {
+          if (isMe(holder, me)) {
             // Ours already (a run this process took and has not let go).
           } else if (holderLive(holder, me)) {
             return false;
@@ -103,8 +103,7 @@ function sharedRuns(dir: string, claimFile: (key: string) => string, load: (key:
       clearInterval(heartbeats.get(key));
       heartbeats.delete(key);
       const f = claimFile(key);
-      const holder = await claimHolder(f);
-      if (typeof holder === 'object' && holder.pid === me.pid && holder.host === me.host) await fs.rm(f, { force: true });
+      if (isMe(await claimHolder(f), me)) await fs.rm(f, { force: true });
     },
     async wait(key, signal) {
       for (;;) {
@@ -142,6 +141,11 @@ async function claimHolder(f: string): Promise<Holder | 'live' | 'gone' | 'stale
     // Being written.
   }
   return 'live';
+}
+
+/** Whether a claim is this process's own. */
+function isMe(h: Holder | 'live' | 'gone' | 'stale', me: Holder): boolean {
+  return typeof h === 'object' && h.pid === me.pid && h.host === me.host;
 }
 
 /** Whether a claim still holds its run: fresh, and its holder running. */
